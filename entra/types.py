@@ -1,0 +1,93 @@
+"""Typed records parsed from Graph JSON at the boundary; the rest of the code never sees raw dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# The properties every user request selects (graph-and-msal.md section 1: `id` always explicit,
+# department/userType/accountEnabled are returned only on $select).
+USER_SELECT: tuple[str, ...] = (
+    "id",
+    "userPrincipalName",
+    "mail",
+    "givenName",
+    "surname",
+    "displayName",
+    "jobTitle",
+    "businessPhones",
+    "mobilePhone",
+    "officeLocation",
+    "department",
+    "userType",
+    "accountEnabled",
+)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class EntraUser:
+    """One user object as Graph returns it, reduced to the fields entrasync reads."""
+
+    id: str
+    user_principal_name: str | None
+    mail: str | None
+    given_name: str | None
+    surname: str | None
+    display_name: str | None
+    job_title: str | None
+    business_phone: str | None
+    mobile_phone: str | None
+    office_location: str | None
+    department: str | None
+    user_type: str | None
+    account_enabled: bool | None
+
+    @classmethod
+    def from_graph(cls, item: dict[str, Any]) -> EntraUser:
+        """Parse one Graph user; absent and null properties both become None."""
+        phones = item.get("businessPhones")
+        first_phone = phones[0] if isinstance(phones, list) and phones else None
+        enabled = item.get("accountEnabled")
+        return cls(
+            id=str(item["id"]),
+            user_principal_name=_str(item.get("userPrincipalName")),
+            mail=_str(item.get("mail")),
+            given_name=_str(item.get("givenName")),
+            surname=_str(item.get("surname")),
+            display_name=_str(item.get("displayName")),
+            job_title=_str(item.get("jobTitle")),
+            business_phone=_str(first_phone),
+            mobile_phone=_str(item.get("mobilePhone")),
+            office_location=_str(item.get("officeLocation")),
+            department=_str(item.get("department")),
+            user_type=_str(item.get("userType")),
+            account_enabled=enabled if isinstance(enabled, bool) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedUser:
+    """A `@removed` entry of a delta round: reason is `changed` (soft) or `deleted` (hard)."""
+
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntraGroup:
+    id: str
+    display_name: str
+    mail: str | None = None
+    security_enabled: bool | None = None
+    group_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    tenant_id: str
+    display_name: str
+    verified_domains: tuple[str, ...] = ()

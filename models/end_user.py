@@ -1,0 +1,43 @@
+"""End users (contacts in MSP mode): the people that imports create and syncs keep current."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.account import Account, Site
+from models.enums import UserSource
+
+
+class EndUser(Model):
+    id = fields.IntField(primary_key=True)
+    # Denormalised from the site so that every tenant-scoped query filters on one column.
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="end_users", on_delete=fields.CASCADE
+    )
+    account_id: int
+    site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
+        "models.Site", related_name="end_users", on_delete=fields.CASCADE
+    )
+    site_id: int
+    email = fields.CharField(max_length=320)
+    # casefold(email): the case-insensitive key matched by syncs (S2) and unique per site.
+    email_key = fields.CharField(max_length=320)
+    first_name = fields.CharField(max_length=100, default="")
+    last_name = fields.CharField(max_length=100, default="")
+    job_title = fields.CharField(max_length=200, default="")
+    phone = fields.CharField(max_length=64, default="")
+    mobile = fields.CharField(max_length=64, default="")
+    source = fields.CharEnumField(UserSource, max_length=10, default=UserSource.MANUAL)
+    entra_object_id = fields.CharField(max_length=64, null=True)
+    entra_tenant_id = fields.CharField(max_length=64, null=True)
+    # The email Entra gave this user last time: lets S7 tell an Entra-side rename from a product-side edit.
+    entra_last_email = fields.CharField(max_length=320, null=True)
+    user_type = fields.CharField(max_length=20, null=True)
+    account_enabled = fields.BooleanField(null=True)
+    last_synced_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "end_user"
+        unique_together = (("site", "email_key"),)
+        indexes = (("account", "email_key"), ("account", "entra_object_id"))

@@ -1,0 +1,54 @@
+"""The GraphQL schema: types, queries, mutations and subscriptions over services/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from schema.mutations import Mutation
+from schema.queries import Query
+from schema.types import EndUser, Site
+
+ExtensionFactory = Callable[[], SchemaExtension]
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+
+def build_schema(
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 15,
+    max_tokens: int = 2000,
+    extra_extensions: list[ExtensionFactory] | None = None,
+) -> strawberry.Schema:
+    """The schema with its guards; api/ adds the production-only extensions."""
+    # Factories: a fresh extension per request; the parse/validation caches live at module level.
+    extensions: list[ExtensionFactory] = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        *(extra_extensions or []),
+    ]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Site, EndUser],
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,47 @@
+"""The typed per-request context that every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+
+from models import Site
+from services.caller import Caller
+from services.errors import PermissionDenied
+
+
+@dataclass(slots=True)
+class Limits:
+    max_page_size: int = 100
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    limits: Limits
+    services: Any = None  # the service container wired by api/ (sync engine, event bus, ...)
+    caller: Caller | None = None
+    connection_params: dict[str, Any] | None = None
+    site_loader: DataLoader[int, Site | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.site_loader = DataLoader(load_fn=self._load_sites)
+
+    @property
+    def who(self) -> Caller:
+        """The authenticated caller; the transport refuses requests without one."""
+        if self.caller is None:
+            raise PermissionDenied("authentication required")
+        return self.caller
+
+    async def _load_sites(self, ids: list[int]) -> list[Site | None]:
+        # Scoped to the caller's account, so a loader can never leak another account's site (A4).
+        rows = await Site.filter(id__in=ids, account_id=self.who.account_id)
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(i) for i in ids]
