@@ -1,0 +1,79 @@
+"""Reason codes a sync records for every skipped or trimmed user (R8, S11)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class SkipReason(StrEnum):
+    """Why an Entra user was not created nor updated; `message` is the human text."""
+
+    FILTERED_USER_TYPE = "FILTERED_USER_TYPE"
+    FILTERED_GROUP = "FILTERED_GROUP"
+    UNMAPPED = "UNMAPPED"
+    NO_EMAIL = "NO_EMAIL"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    DUPLICATE_EMAIL = "DUPLICATE_EMAIL"
+    AMBIGUOUS_MATCH = "AMBIGUOUS_MATCH"
+    EMAIL_CONFLICT = "EMAIL_CONFLICT"
+    LINKED_TO_OTHER_TENANT = "LINKED_TO_OTHER_TENANT"
+
+    @property
+    def message(self) -> str:
+        return _SKIP_MESSAGES[self]
+
+    @property
+    def is_filter(self) -> bool:
+        """True for the W4/W5 filters, counted apart from errors in a run's counters (R1)."""
+        return self in (SkipReason.FILTERED_USER_TYPE, SkipReason.FILTERED_GROUP)
+
+
+_SKIP_MESSAGES: dict[SkipReason, str] = {
+    SkipReason.FILTERED_USER_TYPE: "Its user type is not one the connection imports (W5).",
+    SkipReason.FILTERED_GROUP: "It is not a member of the groups the connection imports (W4).",
+    SkipReason.UNMAPPED: "Its office or department is not mapped to a site (W3).",
+    SkipReason.NO_EMAIL: (
+        "It has no email: the match attribute is empty, or it is a guest whose #EXT# "
+        "user principal name is not an address and whose mail is empty (S2)."
+    ),
+    SkipReason.INVALID_EMAIL: (
+        "Its email is not a valid address (no single @, whitespace or control characters "
+        "inside, or longer than 320 characters) (S11)."
+    ),
+    SkipReason.DUPLICATE_EMAIL: (
+        "Another Entra user of this tenant has the same email, ignoring case, and is already "
+        "synced to that end user or came first in this run (S11)."
+    ),
+    SkipReason.AMBIGUOUS_MATCH: (
+        "Several end users of the account have this email in different sites, none of them "
+        "in the site this user routes to, so none is updated (S2)."
+    ),
+    SkipReason.EMAIL_CONFLICT: (
+        "Entra changed its email to one that another end user of its site already has (S7)."
+    ),
+    SkipReason.LINKED_TO_OTHER_TENANT: (
+        "The end user with this email in the target site is synced from another tenant (C5)."
+    ),
+}
+
+
+class TrimReason(StrEnum):
+    """How an Entra value was altered to fit the product (S11); the user is still imported."""
+
+    TRUNCATED = "TRUNCATED"
+    CONTROL_CHARACTERS = "CONTROL_CHARACTERS"
+
+    @property
+    def message(self) -> str:
+        if self is TrimReason.TRUNCATED:
+            return "The value was longer than the field allows and was cut (S11)."
+        return "Control characters or invalid code points were removed (S11)."
+
+
+class Trim(NamedTuple):
+    """One altered field: which, why, and the length Entra sent."""
+
+    field: str
+    reason: TrimReason
+    original_length: int
