@@ -1,1 +1,1 @@
-"""entra package."""
+"""The Microsoft boundary: msal tokens, the Graph client, the token-cache cipher, their errors."""

@@ -91,3 +91,41 @@ class Organization:
     tenant_id: str
     display_name: str
     verified_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaPage:
+    """One page of a delta round; `delta_link` is set on the last page only (store it for R9)."""
+
+    users: list[EntraUser]
+    removed: list[RemovedUser]
+    delta_link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLookup:
+    """Groups found by id, in the order asked, and the ids Graph does not know (404)."""
+
+    groups: list[EntraGroup]
+    missing: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRequest:
+    """One sub-request of `$batch`; `url` is relative to the version root, e.g. `/groups/{id}`."""
+
+    id: str
+    url: str
+    method: str = "GET"
+    headers: dict[str, str] | None = None
+    body: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResponse:
+    """One sub-response of `$batch`; each carries its own status (a 200 batch can hold 429s)."""
+
+    id: str
+    status: int
+    headers: dict[str, str]
+    body: Any
