@@ -1,0 +1,139 @@
+"""Graph `/users`, `/users/$count`, `/users/{id}`, `/me` and `/organization`."""
+
+from __future__ import annotations
+
+import re
+
+from simulator.directory_schema import (
+    USER_DEFAULT_SELECT,
+    USER_PROPERTIES,
+    USER_SINGLE_ONLY,
+    project,
+)
+from simulator.graph_filter import USER_FILTERABLE
+from simulator.graph_http import (
+    ORGANIZATION_READ,
+    USERS_READ,
+    GraphContext,
+    GraphRequest,
+    GraphResponse,
+    bad_request,
+    not_found,
+)
+from simulator.graph_query import (
+    Entity,
+    collection,
+    context_url,
+    list_options,
+    matching_ids,
+    page,
+    parse_select,
+)
+from simulator.wire import dumps
+
+USER = Entity(
+    name="User",
+    type_name="microsoft.graph.user",
+    catalogue=USER_PROPERTIES,
+    default_select=USER_DEFAULT_SELECT,
+    filterable=USER_FILTERABLE,
+    searchable=frozenset(
+        {"displayName", "mail", "userPrincipalName", "givenName", "surname", "jobTitle"}
+    ),
+    single_only=USER_SINGLE_ONLY,
+)
+
+
+async def list_users(
+    context: GraphContext, request: GraphRequest, match: re.Match[str]
+) -> GraphResponse:
+    context.require(USERS_READ)
+    options = list_options(request, USER)
+    tenant = context.tenant
+    result = page(context, request, options.top, lambda: matching_ids(tenant.users, options))
+    # Users deleted after page one are skipped rather than shown stale.
+    items = [tenant.user_json(i, options.select) for i in result.ids if i in tenant.users]
+    body = collection(
+        context_url("users", options.select if options.explicit_select else None),
+        items,
+        count=result.total if options.count and "$skiptoken" not in request.params else None,
+        next_link=result.next_link,
+    )
+    return GraphResponse(200, body)
+
+
+def require_count_header(request: GraphRequest) -> None:
+    if not request.eventual:
+        raise bad_request("$count is not currently supported.")
+
+
+async def count_users(
+    context: GraphContext, request: GraphRequest, match: re.Match[str]
+) -> GraphResponse:
+    context.require(USERS_READ)
+    require_count_header(request)
+    options = list_options(request, USER)
+    total = len(matching_ids(context.tenant.users, options))
+    return GraphResponse(200, str(total).encode(), "text/plain")
+
+
+async def get_user(
+    context: GraphContext, request: GraphRequest, match: re.Match[str]
+) -> GraphResponse:
+    key = match["id"]
+    if context.grant.kind == "delegated" and key == context.grant.user_id:
+        context.require(ORGANIZATION_READ)  # User.Read suffices for oneself
+    else:
+        context.require(USERS_READ)
+    user = context.tenant.find_user(key)
+    if user is None:
+        raise not_found(key)
+    return _single(user, request)
+
+
+async def me(context: GraphContext, request: GraphRequest, match: re.Match[str]) -> GraphResponse:
+    if context.grant.kind != "delegated" or context.grant.user_id is None:
+        raise bad_request(
+            "/me request is only valid with delegated authentication flow.", "BadRequest"
+        )
+    context.require(ORGANIZATION_READ)
+    user = context.tenant.find_user(context.grant.user_id)
+    if user is None:
+        raise not_found(context.grant.user_id)
+    return _single(user, request)
+
+
+def _single(user: dict[str, object], request: GraphRequest) -> GraphResponse:
+    select = parse_select(request, [USER])
+    body = {"@odata.context": context_url("users", select) + "/$entity"}
+    body.update(project(user, select or USER_DEFAULT_SELECT, USER_PROPERTIES))
+    return GraphResponse(200, dumps(body))
+
+
+async def organization(
+    context: GraphContext, request: GraphRequest, match: re.Match[str]
+) -> GraphResponse:
+    context.require(ORGANIZATION_READ)
+    tenant = context.tenant
+    if match["id"] and match["id"] != tenant.tenant_id:
+        raise not_found(match["id"])
+    org = {
+        "id": tenant.tenant_id,
+        "displayName": tenant.display_name,
+        "tenantType": "AAD",
+        "countryLetterCode": "US",
+        "verifiedDomains": [
+            {
+                "capabilities": "Email, OfficeCommunicationsOnlineService",
+                "isDefault": True,
+                "isInitial": True,
+                "name": tenant.domain,
+                "type": "Managed",
+            }
+        ],
+    }
+    if match["id"]:
+        return GraphResponse(
+            200, dumps({"@odata.context": context_url("organization", None) + "/$entity", **org})
+        )
+    return GraphResponse(200, collection(context_url("organization", None), [dumps(org)]))
