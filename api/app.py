@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -17,9 +17,13 @@ from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtensio
 
 from api.db import close_database, open_database
 from api.graphql_view import GraphQLApp
+from api.oauth import oauth_callback
+from api.runtime import open_runtime
 from api.settings import Settings
 from schema import build_schema
 from schema.context import Limits
+from services.runtime import Runtime
+from services.scheduler import run_scheduler
 
 log = logging.getLogger("entrasync.api")
 
@@ -33,8 +37,13 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
+async def _stop_task(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
+    stop.set()
+    await task
+
+
 def create_app(
-    settings: Settings, *, services: Any = None, manage_database: bool = True
+    settings: Settings, *, runtime: Runtime | None = None, manage_database: bool = True
 ) -> Starlette:
     """The ASGI app; tests that open the database themselves pass manage_database=False."""
     extras: list[Callable[[], SchemaExtension]] = []
@@ -56,20 +65,29 @@ def create_app(
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=False,
         limits=Limits(max_page_size=settings.max_page_size),
-        services=services,
+        services=runtime,
         max_bytes=settings.max_query_bytes,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_database:
+        async with contextlib.AsyncExitStack() as stack:
+            if manage_database:
+                await open_database(settings.resolved_database_url)
+                stack.push_async_callback(close_database)
+            if runtime is None:
+                rt = await stack.enter_async_context(open_runtime(settings))
+            else:
+                rt = runtime
+            app.state.runtime = rt
+            graphql_app.services = rt
+            if settings.scheduler == "embedded" and manage_database:
+                stop = asyncio.Event()
+                task = asyncio.create_task(
+                    run_scheduler(rt, every=settings.scheduler_interval_seconds, stop=stop)
+                )
+                stack.push_async_callback(_stop_task, stop, task)
             yield
-            return
-        await open_database(settings.resolved_database_url)
-        try:
-            yield
-        finally:
-            await close_database()
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -84,12 +102,16 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "up"})
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
+            Route("/oauth/callback", oauth_callback),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
         lifespan=lifespan,
     )
+    if runtime is not None:
+        app.state.runtime = runtime
+    return app

@@ -115,12 +115,17 @@ async def make_migrations(url: str, name: str) -> str | None:
 
 
 if __name__ == "__main__":
-    # Developer tool: `python -m api.db makemigrations NAME` writes the next migration for both dialects.
+    # Developer tool: `python -m api.db makemigrations NAME` writes the next migration for both
+    # dialects. Aerich keeps dialect state in class attributes, so each dialect gets its own process.
     import asyncio
+    import subprocess
     import sys
 
-    if len(sys.argv) < 2 or sys.argv[1] != "makemigrations":
+    if len(sys.argv) < 2 or sys.argv[1] not in {"makemigrations", "_one"}:
         raise SystemExit("usage: python -m api.db makemigrations [NAME]")
-    label = sys.argv[2] if len(sys.argv) > 2 else "update"
-    for target in ("sqlite://:memory:", "postgres://postgres@127.0.0.1:5432/test"):
-        print(target.split(":", 1)[0], asyncio.run(make_migrations(target, label)))
+    if sys.argv[1] == "_one":
+        print(sys.argv[2].split(":", 1)[0], asyncio.run(make_migrations(sys.argv[2], sys.argv[3])))
+    else:
+        label = sys.argv[2] if len(sys.argv) > 2 else "update"
+        for target in ("sqlite://:memory:", "postgres://postgres@127.0.0.1:5432/test"):
+            subprocess.run([sys.executable, "-m", "api.db", "_one", target, label], check=True)  # noqa: S603

@@ -18,12 +18,19 @@ class Settings(BaseSettings):
     # Empty means the embedded default, a SQLite file in data_dir.
     database_url: str = ""
     redis_url: str | None = None
+    # Channel and key prefix in Redis, so that several deployments (or test runs) can share one.
+    redis_prefix: str = "entrasync:"
     host: str = "127.0.0.1"
     port: int = 8000
     # The address browsers use to reach this server; the OAuth redirect URI is built from it.
     public_url: str = ""
     # AES-256-GCM keys for token caches at rest, "kid:base64key[,kid:base64key...]"; first is primary.
     encryption_key: SecretStr | None = None
+
+    # R4: "embedded" runs the scheduler inside the API process (the single-machine default);
+    # "off" leaves it to `entrasync scheduler` processes.
+    scheduler: Literal["embedded", "off"] = "embedded"
+    scheduler_interval_seconds: float = Field(default=30.0, gt=0)
 
     # Microsoft: real endpoints by default; the demo and the tests point these at the simulator.
     entra_client_id: str = ""

@@ -16,8 +16,10 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from schema.connections import TenantConnection
 from schema.mutations import Mutation
 from schema.queries import Query
+from schema.sync import Subscription, SyncRun
 from schema.types import EndUser, Site
 
 ExtensionFactory = Callable[[], SchemaExtension]
@@ -44,7 +46,8 @@ def build_schema(
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Site, EndUser],
+        subscription=Subscription,
+        types=[Site, EndUser, TenantConnection, SyncRun],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema.connections import ConnectionMutation
 from schema.errors import (
     EmailTakenError,
     NotFoundError,
@@ -15,7 +16,9 @@ from schema.errors import (
     to_error,
 )
 from schema.ids import decode_id, encode_id
+from schema.sync import SyncMutation
 from schema.types import EndUser, Info, Site
+from schema.wizard import WizardMutation
 from services import end_users, sites
 from services.errors import DomainError, NotFound
 
@@ -110,7 +113,7 @@ _TEXT_FIELDS = ("first_name", "last_name", "job_title", "phone", "mobile")
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ConnectionMutation, WizardMutation, SyncMutation):
     @strawberry.mutation(description="Create a site. Needs ADMIN.")
     async def create_site(self, info: Info, input: CreateSiteInput) -> CreateSiteResult:
         try:

@@ -6,10 +6,13 @@ import strawberry
 from strawberry import relay
 
 from models import Account as AccountModel
+from schema.connections import ConnectionQuery, TenantConnection
 from schema.context import Context
 from schema.ids import decode_id
 from schema.pagination import Connection, decode_cursor, page_size, to_connection
+from schema.sync import SyncQuery, SyncRun
 from schema.types import Account, EndUser, Info, Site, UserSource, Viewer
+from schema.wizard import WizardQuery
 from services import end_users, sites
 
 
@@ -24,7 +27,12 @@ class EndUserFilterInput:
     entra_object_id: str | None = None
 
 
-NODE_TYPES: dict[str, type[Site] | type[EndUser]] = {"Site": Site, "EndUser": EndUser}
+NODE_TYPES: dict[str, type[Site] | type[EndUser] | type[TenantConnection] | type[SyncRun]] = {
+    "Site": Site,
+    "EndUser": EndUser,
+    "TenantConnection": TenantConnection,
+    "SyncRun": SyncRun,
+}
 
 
 def _limit(info: Info) -> int:
@@ -32,7 +40,7 @@ def _limit(info: Info) -> int:
 
 
 @strawberry.type
-class Query:
+class Query(ConnectionQuery, WizardQuery, SyncQuery):
     @strawberry.field(
         description="Any object by its global id; malformed and other accounts' ids read as null."
     )

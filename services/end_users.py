@@ -13,6 +13,7 @@ from services.caller import Caller
 from services.errors import EmailTaken, InvalidInput, NotFound
 from services.pagination import Page, page_by_id
 from services.sites import get_site
+from services.sync import rules
 
 # Deliberately loose: one @, no spaces, a dot-free local part allowed; mail servers judge the rest.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -21,8 +22,9 @@ TEXT_LIMITS = {"first_name": 100, "last_name": 100, "job_title": 200, "phone": 6
 
 
 def email_key(email: str) -> str:
-    """The case-insensitive key under which emails are unique per site and matched by syncs (S2)."""
-    return email.strip().casefold()
+    """The case-insensitive key under which emails are unique per site and matched by syncs (S2);
+    the same function the sync engine uses, so manual and imported users collide as they should."""
+    return rules.email_key(email)
 
 
 def clean_email(value: str) -> str:

@@ -50,3 +50,72 @@ class EmailTaken(DomainError):
     def __init__(self, email: str) -> None:
         super().__init__(f"an end user with email {email!r} already exists in this site")
         self.email = email
+
+
+class SiteAlreadyConnected(DomainError):
+    """C5: a site is fed by at most one connection."""
+
+    def __init__(self, site_name: str) -> None:
+        super().__init__(f"site {site_name!r} is already fed by another Entra connection")
+        self.site_name = site_name
+
+
+class TenantAlreadyConnected(DomainError):
+    """The same tenant is already connected with the same scope (and site)."""
+
+    def __init__(self, tenant_name: str) -> None:
+        super().__init__(f"tenant {tenant_name!r} is already connected here; use its connection")
+        self.tenant_name = tenant_name
+
+
+class SignInFailed(DomainError):
+    """The Microsoft sign-in could not be completed (forged, replayed or expired state, PKCE,
+    cancelled consent, a different tenant than the connection's)."""
+
+
+class ConsentNeeded(DomainError):
+    """The tenant has not granted (or withdrew) permissions the product needs (C6)."""
+
+
+class ReauthNeeded(DomainError):
+    """The stored sign-in was refused by Microsoft; an admin must sign in again (C6)."""
+
+
+class MicrosoftUnavailable(DomainError):
+    """Microsoft could not be reached or kept failing; nothing was changed, try again later."""
+
+
+class NotConfigured(DomainError):
+    """The deployment has no Entra app registration (ENTRASYNC_ENTRA_CLIENT_ID/SECRET)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no Entra app is configured: set ENTRASYNC_ENTRA_CLIENT_ID and ENTRASYNC_ENTRA_CLIENT_SECRET"
+        )
+
+
+class ConnectionNotReady(DomainError):
+    """The connection cannot talk to Microsoft in its current status."""
+
+    def __init__(self, status: str, detail: str = "") -> None:
+        text = f"the connection is {status}"
+        super().__init__(f"{text}: {detail}" if detail else text)
+        self.status = status
+
+
+class TooManyGroups(DomainError):
+    """W4: at most 999 groups can be selected."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} groups selected; at most {limit} can be (W4)")
+        self.count = count
+        self.limit = limit
+
+
+class UnknownGroups(DomainError):
+    """W4: some selected group ids do not exist in the tenant."""
+
+    def __init__(self, ids: list[str]) -> None:
+        shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+        super().__init__(f"{len(ids)} selected group(s) do not exist in the tenant: {shown}")
+        self.ids = ids

@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -14,9 +15,15 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
+from pydantic import SecretStr
+
 from api.app import create_app
+from api.runtime import open_runtime
 from api.db import migrate, tortoise_config
 from api.settings import Settings
+from services.runtime import Runtime
+from simulator.registration import DEMO_APP
+from simulator.server import Simulator, run_simulator
 
 PG_ADMIN_DSN = os.environ.get("ENTRASYNC_TEST_PG", "postgres://postgres@127.0.0.1:5432/test")
 BACKEND = os.environ.get("ENTRASYNC_TEST_DATABASE", "sqlite")
@@ -101,7 +108,76 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, manage_database=False)
+    """The app without Microsoft configured (connect answers NotConfiguredError)."""
+    async with open_runtime(settings) as rt:
+        app = create_app(settings, runtime=rt, manage_database=False)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    """The Microsoft simulator on a loopback port, consent auto-accepted as a script would."""
+    async with run_simulator(auto_accept=True) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sim_settings(settings: Settings, sim: Simulator) -> Settings:
+    """Settings pointed at the simulator, as the demo does."""
+    return settings.model_copy(
+        update={
+            "entra_client_id": DEMO_APP.client_id,
+            "entra_client_secret": SecretStr(DEMO_APP.client_secret),
+            "entra_authority_host": sim.base_url,
+            "graph_url": sim.graph_url,
+            "public_url": "http://127.0.0.1:8000",
+        }
+    )
+
+
+@pytest.fixture
+async def runtime(sim_settings: Settings) -> AsyncIterator[Runtime]:
+    async with open_runtime(sim_settings) as rt:
+        yield rt
+
+
+@pytest.fixture
+async def sim_client(sim_settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The app wired to the simulator."""
+    app = create_app(sim_settings, runtime=runtime, manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@dataclass
+class LiveServer:
+    url: str  # http://127.0.0.1:PORT
+    ws_url: str  # ws://127.0.0.1:PORT/graphql
+    runtime: Runtime
+
+
+@pytest.fixture
+async def live_server(sim_settings: Settings, runtime: Runtime) -> AsyncIterator[LiveServer]:
+    """The app served by uvicorn on a loopback port, for websocket clients."""
+    import socket
+
+    import uvicorn
+
+    app = create_app(sim_settings, runtime=runtime, manage_database=False)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql", runtime=runtime)
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

@@ -10,6 +10,7 @@ import httpx
 
 from models import Account, AccountMode, EndUser, Role, Site, UserSource
 from services.api_keys import create_api_key
+from services.sync.rules import email_key
 
 _seq = itertools.count(1)
 
@@ -44,7 +45,7 @@ async def make_user(site: Site, **overrides: Any) -> EndUser:
     }
     values.update(overrides)
     return await EndUser.create(
-        account_id=site.account_id, site=site, email=email, email_key=email.casefold(), **values
+        account_id=site.account_id, site=site, email=email, email_key=email_key(email), **values
     )
 
 
@@ -59,3 +60,39 @@ async def gql(
     body: dict[str, Any] = response.json()
     body["_status"] = response.status_code
     return body
+
+
+async def sign_in_params(url: str) -> dict[str, str]:
+    """What a browser does with the simulator's auto-accept: GET the sign-in URL, read the redirect."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(url, allow_redirects=False) as resp:
+        assert resp.status in (302, 303), await resp.text()
+        location = resp.headers["Location"]
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+async def connect_tenant(
+    rt: Any, tenant: Tenant, *, scope: str = "ACCOUNT", site: Site | None = None, login_hint: str | None = None
+) -> Any:
+    """A CONNECTED TenantConnection through the real sign-in flow (msal + simulator)."""
+    from models import ConnectionScope
+    from services.api_keys import authenticate
+    from services.connections import complete_connect, start_connect
+
+    caller = await authenticate(tenant.admin_key)
+    assert caller is not None
+    _, url = await start_connect(
+        rt, caller, scope=ConnectionScope(scope), site_id=site.id if site else None, login_hint=login_hint
+    )
+    return await complete_connect(rt, caller, await sign_in_params(url))
+
+
+async def admin_caller(tenant: Tenant) -> Any:
+    from services.api_keys import authenticate
+
+    caller = await authenticate(tenant.admin_key)
+    assert caller is not None
+    return caller

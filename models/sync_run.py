@@ -1,0 +1,70 @@
+"""Sync runs (R1) and their per-user change log (R8)."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.account import Account
+from models.connection import TenantConnection
+from models.enums import ChangeAction, RunStatus, RunTrigger
+
+
+class SyncRun(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="sync_runs", on_delete=fields.CASCADE
+    )
+    account_id: int
+    connection: fields.ForeignKeyRelation[TenantConnection] = fields.ForeignKeyField(
+        "models.TenantConnection", related_name="runs", on_delete=fields.CASCADE
+    )
+    connection_id: int
+    # Equal to connection_id while the run is QUEUED or RUNNING, NULL after: the unique index makes
+    # "one run per connection" (R5) a database guarantee rather than a timing one.
+    active_connection_id = fields.IntField(null=True, unique=True)
+    status = fields.CharEnumField(RunStatus, max_length=10, default=RunStatus.QUEUED)
+    trigger = fields.CharEnumField(RunTrigger, max_length=10, default=RunTrigger.MANUAL)
+    dry_run = fields.BooleanField(default=False)
+    phase = fields.CharField(max_length=32, default="queued")
+    fetched = fields.IntField(default=0)
+    created = fields.IntField(default=0)
+    updated = fields.IntField(default=0)
+    unchanged = fields.IntField(default=0)
+    skipped_filter = fields.IntField(default=0)
+    skipped_unmapped = fields.IntField(default=0)
+    errors = fields.IntField(default=0)  # users skipped for bad data (S11)
+    total = fields.IntField(null=True)  # users Entra holds, when known (for percent)
+    error_message = fields.CharField(max_length=1000, default="")
+    cancel_requested = fields.BooleanField(default=False)
+    requested_by = fields.IntField(null=True)  # api key id
+    created_at = fields.DatetimeField(auto_now_add=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    heartbeat_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "sync_run"
+        indexes = (("account", "id"), ("connection", "id"))
+
+
+class ChangeLogEntry(Model):
+    """One user's outcome in one run: created or updated (field by field), or skipped (with why)."""
+
+    id = fields.BigIntField(primary_key=True)
+    run: fields.ForeignKeyRelation[SyncRun] = fields.ForeignKeyField(
+        "models.SyncRun", related_name="changes", on_delete=fields.CASCADE
+    )
+    run_id: int
+    account_id = fields.IntField()
+    action = fields.CharEnumField(ChangeAction, max_length=8)
+    entra_object_id = fields.CharField(max_length=64, default="")
+    email = fields.CharField(max_length=320, default="")
+    display_name = fields.CharField(max_length=256, default="")
+    end_user_id = fields.IntField(null=True)
+    site_id = fields.IntField(null=True)
+    reason = fields.CharField(max_length=40, default="")  # a SkipReason / trim code
+    # {"field": [old, new], ...} for CREATE/UPDATE; trims and notes for others.
+    changes: dict[str, list[str]] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "change_log_entry"
+        indexes = (("run", "action"),)
