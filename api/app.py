@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,8 +18,9 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
 
 from api.db import close_database, open_database
-from api.graphql_view import GraphQLApp
+from api.graphql_view import GraphQLApp, Guards, WebsocketSubscriptionsOnly, request_id
 from api.oauth import oauth_callback
+from api.ratelimit import InProcessLimiter, Limit, RateLimiter, RedisLimiter
 from api.runtime import open_runtime
 from api.settings import Settings
 from schema import build_schema
@@ -33,7 +36,7 @@ def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return False
-    log.error("unexpected error in resolver", exc_info=original)
+    log.error("unexpected error in resolver (request %s)", request_id.get(), exc_info=original)
     return True
 
 
@@ -46,7 +49,7 @@ def create_app(
     settings: Settings, *, runtime: Runtime | None = None, manage_database: bool = True
 ) -> Starlette:
     """The ASGI app; tests that open the database themselves pass manage_database=False."""
-    extras: list[Callable[[], SchemaExtension]] = []
+    extras: list[Callable[[], SchemaExtension]] = [WebsocketSubscriptionsOnly]
     if settings.production:
         extras += [
             lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]),
@@ -58,22 +61,26 @@ def create_app(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_query_tokens,
+        hide_suggestions=settings.production,
         extra_extensions=extras,
     )
+    limiter = build_limiter(settings)
     graphql_app = GraphQLApp(
         schema,
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=False,
         limits=Limits(max_page_size=settings.max_page_size),
         services=runtime,
-        max_bytes=settings.max_query_bytes,
+        guards=guards(settings),
+        limiter=limiter,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             if manage_database:
-                await open_database(settings.resolved_database_url)
+                await open_database(settings.resolved_database_url, shared=True)
                 stack.push_async_callback(close_database)
             if runtime is None:
                 rt = await stack.enter_async_context(open_runtime(settings))
@@ -81,6 +88,7 @@ def create_app(
                 rt = runtime
             app.state.runtime = rt
             graphql_app.services = rt
+            stack.push_async_callback(limiter.close)
             if settings.scheduler == "embedded" and manage_database:
                 stop = asyncio.Event()
                 task = asyncio.create_task(
@@ -114,4 +122,31 @@ def create_app(
     )
     if runtime is not None:
         app.state.runtime = runtime
+    app.state.rate_limiter = limiter
     return app
+
+
+def guards(settings: Settings) -> Guards:
+    """The transport limits of /graphql (see api/graphql_view.py)."""
+    return Guards(
+        production=settings.production,
+        max_bytes=settings.max_query_bytes,
+        body_timeout=settings.request_body_timeout_seconds,
+        key_limit=Limit(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
+        anonymous_limit=Limit(
+            per_minute=settings.rate_limit_unauthenticated_per_minute,
+            burst=min(settings.rate_limit_burst, settings.rate_limit_unauthenticated_per_minute),
+        ),
+    )
+
+
+def build_limiter(settings: Settings) -> RateLimiter:
+    """In process by default; shared through Redis when several processes serve the API."""
+    if settings.redis_url:
+        return RedisLimiter(Redis.from_url(settings.redis_url), prefix=settings.redis_prefix)
+    return InProcessLimiter()
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options that go with the app: a websocket frame is bounded like an HTTP body."""
+    return {"ws": "websockets-sansio", "ws_max_size": settings.max_query_bytes}

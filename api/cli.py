@@ -16,12 +16,12 @@ from models import AccountMode, Role
 def _serve(settings: Settings) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, server_options
 
     # Refuse an unmigrated database before binding the port, with the message a person needs.
     asyncio.run(_check_database(settings))
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, ws="websockets-sansio"
+        create_app(settings), host=settings.host, port=settings.port, **server_options(settings)
     )
     return 0
 
@@ -67,11 +67,36 @@ async def _create_key(settings: Settings, account: int, role: str, name: str) ->
     return 0
 
 
+async def _scheduler(settings: Settings) -> int:
+    """A standalone scheduler process (R4); several may run at once (see services/scheduler.py)."""
+    import signal
+
+    from api.runtime import open_runtime
+    from services.scheduler import run_scheduler
+
+    await open_database(settings.resolved_database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with open_runtime(settings) as rt:
+            print(f"scheduler running every {settings.scheduler_interval_seconds:g}s", flush=True)
+            await run_scheduler(rt, every=settings.scheduler_interval_seconds, stop=stop)
+    finally:
+        await close_database()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entrasync", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the API server (ENTRASYNC_* settings)")
     sub.add_parser("migrate", help="apply pending database migrations")
+    sub.add_parser(
+        "scheduler",
+        help="run the sync scheduler alone (with ENTRASYNC_SCHEDULER=off on API processes)",
+    )
 
     accounts = sub.add_parser("accounts", help="manage accounts").add_subparsers(
         dest="action", required=True
@@ -110,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "scheduler":
+            return asyncio.run(_scheduler(settings))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "accounts":

@@ -7,6 +7,7 @@ from typing import Any
 
 from aerich import Command
 from tortoise import Tortoise, connections
+from tortoise.context import TortoiseContext
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -56,12 +57,11 @@ def _command(url: str) -> Command:
 
 async def migrate(url: str) -> list[str]:
     """Apply every pending migration; returns the versions applied."""
-    command = _command(url)
-    await command.init()
-    try:
+    # A context of its own: migrating never disturbs (nor depends on) an open database.
+    async with TortoiseContext():
+        command = _command(url)
+        await command.init()
         applied: list[str] = await command.upgrade(run_in_transaction=True)
-    finally:
-        await connections.close_all()
     return applied
 
 
@@ -82,9 +82,15 @@ async def pending_migrations(url: str) -> list[str]:
     return [f for f in files if f not in done]
 
 
-async def open_database(url: str, *, require_migrated: bool = True) -> None:
-    """Initialise Tortoise; refuse a database that misses migrations (raises DatabaseNotMigrated)."""
-    await Tortoise.init(config=tortoise_config(url))
+async def open_database(url: str, *, require_migrated: bool = True, shared: bool = False) -> None:
+    """Initialise Tortoise; refuse a database that misses migrations (raises DatabaseNotMigrated).
+
+    `shared` makes the connections visible to every task of the process, not only to tasks
+    started from this one: uvicorn runs the lifespan in a task that request tasks do not
+    descend from, and Tortoise 1.x keeps its context in a contextvar. Close with
+    close_database(), which also clears that process-wide fallback.
+    """
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=shared)
     if require_migrated:
         missing = await pending_migrations(url)
         if missing:
@@ -96,7 +102,7 @@ async def open_database(url: str, *, require_migrated: bool = True) -> None:
 
 
 async def close_database() -> None:
-    await connections.close_all()
+    await Tortoise.close_connections()
 
 
 async def make_migrations(url: str, name: str) -> str | None:
