@@ -105,7 +105,13 @@ class Query(ConnectionQuery, WizardQuery, SyncQuery):
             first=page_size(first, _limit(info)),
             after_id=decode_cursor(after),
         )
-        return to_connection(page, EndUser.from_model)  # type: ignore[arg-type]
+        conn = to_connection(page, EndUser.from_model)  # type: ignore[arg-type]
+        ids = sorted({e.node.site_pk for e in conn.edges})
+        rows = await info.context.site_loader.load_many(ids)
+        by_id = {r.id: Site.from_model(r) for r in rows if r is not None}
+        for e in conn.edges:
+            e.node.prefetched_site = by_id.get(e.node.site_pk)
+        return conn
 
 
 __all__ = ["Context", "Query"]

@@ -72,6 +72,13 @@ class Site(relay.Node):
         return [cls.from_model(r) if r else None for r in rows]
 
 
+async def _load_site(info: Info, pk: int) -> Site:
+    row = await info.context.site_loader.load(pk)
+    if row is None:
+        raise LookupError("site vanished")
+    return Site.from_model(row)
+
+
 @strawberry.type(description="An end user (a contact in MSP mode).")
 class EndUser(relay.Node):
     id: relay.NodeID[int]
@@ -93,12 +100,13 @@ class EndUser(relay.Node):
     updated_at: datetime
     site_pk: strawberry.Private[int]
 
+    prefetched_site: strawberry.Private[Site | None] = None
+
     @strawberry.field(description="The site that holds this user.")
-    async def site(self, info: Info) -> Site:
-        row = await info.context.site_loader.load(self.site_pk)
-        if row is None:  # the FK guarantees a site; reaching here means a data race with a delete
-            raise LookupError("site vanished")
-        return Site.from_model(row)
+    def site(self, info: Info) -> Site:
+        if self.prefetched_site is not None:
+            return self.prefetched_site
+        return _load_site(info, self.site_pk)  # type: ignore[return-value]
 
     @classmethod
     def from_model(cls, m: EndUserModel) -> Self:

@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand or as a CI smoke test; results in bench/RESULTS.md."""
