@@ -1,0 +1,226 @@
+"""One batch's SQL on a transaction's connection: end users and change-log rows, in bulk."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from services.sync.reasons import Trim
+from services.sync.rules import Fields, Link
+
+# Column sizes of models.sync_run.ChangeLogEntry; Entra's raw values are cut to them for the log.
+MAX_LOG_OBJECT_ID = 64
+MAX_LOG_EMAIL = 320
+MAX_LOG_DISPLAY_NAME = 256
+MAX_LOG_REASON = 40
+# models.end_user.EndUser.user_type: Graph sends "Member"/"Guest", but the planner keeps the raw
+# value, which the W5 filter accepts with any padding; cut so that a batch can't fail on it.
+MAX_USER_TYPE = 20
+
+_USER_INSERT = (
+    "account_id",
+    "site_id",
+    "email",
+    "email_key",
+    *Fields._fields,
+    "source",
+    *Link._fields,
+    "last_synced_at",
+    "created_at",
+    "updated_at",
+)
+# Element types of the unnest() arrays of the PostgreSQL insert; the others are text.
+_PG_ARRAY_TYPES = {
+    "account_id": "int",
+    "site_id": "int",
+    "account_enabled": "bool",
+    "last_synced_at": "timestamptz",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
+_CHANGE_INSERT = (
+    "run_id",
+    "account_id",
+    "action",
+    "entra_object_id",
+    "email",
+    "display_name",
+    "end_user_id",
+    "site_id",
+    "reason",
+    "changes",
+)
+# Visible fields are written as COALESCE(new, current): NULL keeps what the row holds now, so a
+# product edit made since the scope was loaded survives in every field the sync did not change.
+_KEPT_UNLESS_GIVEN = ("email", "email_key", *Fields._fields)
+_ALWAYS_SET = ("source", *Link._fields, "last_synced_at", "updated_at")
+
+
+class NewUser(NamedTuple):
+    """One end user to insert (S3): source ENTRA, linked to its Entra object (S7)."""
+
+    site_id: int
+    email: str
+    email_key: str
+    fields: Fields
+    link: Link
+
+
+class UserUpdate(NamedTuple):
+    """One end user to update; `email`/`fields` entries that are None keep the stored value."""
+
+    id: int
+    email: str | None
+    email_key: str | None
+    fields: tuple[str | None, ...]
+    link: Link
+
+
+class ChangeRow(NamedTuple):
+    """One change-log row (R8), with texts already cut to their columns."""
+
+    action: str
+    entra_object_id: str
+    email: str
+    display_name: str
+    end_user_id: int | None
+    site_id: int | None
+    reason: str
+    changes: Mapping[str, Sequence[str]]
+
+
+# One encoder for every row: json.dumps with options builds a new one per call.
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _placeholders(dialect: str, count: int, start: int = 1) -> list[str]:
+    if dialect == "sqlite":
+        return ["?"] * count
+    if dialect == "postgres":
+        return [f"${n}" for n in range(start, start + count)]
+    raise ValueError(f"the sync engine does not support the {dialect!r} dialect")
+
+
+def _insert_sql(db: BaseDBAsyncClient, table: str, columns: Sequence[str]) -> str:
+    marks = _placeholders(db.capabilities.dialect, len(columns))
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f'INSERT INTO "{table}" ({names}) VALUES ({", ".join(marks)})'  # noqa: S608
+
+
+def loggable(text: str | None, limit: int) -> str:
+    """Entra text made storable in a log column: no control characters or lone surrogates, cut."""
+    if not text:
+        return ""
+    if not text.isprintable():
+        text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs"))
+    return text[:limit]
+
+
+def storable_link(link: Link) -> Link:
+    """The link metadata as written: a userType longer than its column is cut (S11)."""
+    user_type = link.user_type
+    if user_type is not None and len(user_type) > MAX_USER_TYPE:
+        return link._replace(user_type=user_type[:MAX_USER_TYPE])
+    return link
+
+
+def trim_notes(trims: Sequence[Trim]) -> tuple[str, list[str]]:
+    """S11 trims as the log records them: a reason code list and one "field:REASON:length" each."""
+    if not trims:
+        return "", []
+    notes = [f"{t.field}:{t.reason.value}:{t.original_length}" for t in trims]
+    codes = ",".join(sorted({t.reason.value for t in trims}))
+    return codes[:MAX_LOG_REASON], notes
+
+
+async def insert_users(
+    db: BaseDBAsyncClient, account_id: int, users: Sequence[NewUser], now: datetime
+) -> dict[tuple[int, str], int]:
+    """Insert new ENTRA end users; returns their ids by (site_id, email_key).
+
+    SQLite: one executemany, then one SELECT of the ids ((site_id, email_key) is unique).
+    PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) RETURNING, since a SELECT by key list
+    planned while the table grows fast can fall back to a sequential scan per batch.
+    Raises IntegrityError when a (site, email) is taken meanwhile.
+    """
+    if not users:
+        return {}
+    rows = [
+        [account_id, u.site_id, u.email, u.email_key, *u.fields, "ENTRA", *u.link, now, now, now]
+        for u in users
+    ]
+    if db.capabilities.dialect == "postgres":
+        arrays = [
+            f"${n}::{_PG_ARRAY_TYPES.get(column, 'text')}[]"
+            for n, column in enumerate(_USER_INSERT, start=1)
+        ]
+        names = ", ".join(f'"{c}"' for c in _USER_INSERT)
+        sql = (
+            f'INSERT INTO "end_user" ({names}) SELECT * FROM unnest({", ".join(arrays)}) '  # noqa: S608
+            'RETURNING "id", "site_id", "email_key"'
+        )
+        returned = await db.execute_query_dict(
+            sql, [list(column) for column in zip(*rows, strict=True)]
+        )
+        return {(int(r["site_id"]), str(r["email_key"])): int(r["id"]) for r in returned}
+    await db.execute_many(_insert_sql(db, "end_user", _USER_INSERT), rows)
+    return await _ids_by_key(db, account_id, [u.email_key for u in users])
+
+
+async def _ids_by_key(
+    db: BaseDBAsyncClient, account_id: int, keys: Sequence[str]
+) -> dict[tuple[int, str], int]:
+    wanted = list(dict.fromkeys(keys))
+    marks = _placeholders(db.capabilities.dialect, len(wanted) + 1)
+    sql = (
+        'SELECT "id", "site_id", "email_key" FROM "end_user" '  # noqa: S608
+        f'WHERE "account_id" = {marks[0]} AND "email_key" IN ({", ".join(marks[1:])})'
+    )
+    rows = await db.execute_query_dict(sql, [account_id, *wanted])
+    return {(int(r["site_id"]), str(r["email_key"])): int(r["id"]) for r in rows}
+
+
+async def update_users(db: BaseDBAsyncClient, updates: Sequence[UserUpdate], now: datetime) -> None:
+    """Update matched end users in one executemany (S4, S6, S7 rename, link metadata)."""
+    if not updates:
+        return
+    dialect = db.capabilities.dialect
+    count = len(_KEPT_UNLESS_GIVEN) + len(_ALWAYS_SET) + 1
+    marks = _placeholders(dialect, count)
+    kept = [
+        f'"{c}" = COALESCE({m}, "{c}")' for c, m in zip(_KEPT_UNLESS_GIVEN, marks, strict=False)
+    ]
+    rest = marks[len(_KEPT_UNLESS_GIVEN) :]
+    always = [f'"{c}" = {m}' for c, m in zip(_ALWAYS_SET, rest, strict=False)]
+    sql = f'UPDATE "end_user" SET {", ".join(kept + always)} WHERE "id" = {marks[-1]}'  # noqa: S608
+    rows = [[u.email, u.email_key, *u.fields, "ENTRA", *u.link, now, now, u.id] for u in updates]
+    await db.execute_many(sql, rows)
+
+
+async def insert_changes(
+    db: BaseDBAsyncClient, run_id: int, account_id: int, rows: Sequence[ChangeRow]
+) -> None:
+    """Insert a batch's change-log rows in one executemany."""
+    if not rows:
+        return
+    values: list[list[Any]] = [
+        [
+            run_id,
+            account_id,
+            r.action,
+            r.entra_object_id,
+            r.email,
+            r.display_name,
+            r.end_user_id,
+            r.site_id,
+            r.reason,
+            _to_json(r.changes),
+        ]
+        for r in rows
+    ]
+    await db.execute_many(_insert_sql(db, "change_log_entry", _CHANGE_INSERT), values)
