@@ -22,10 +22,13 @@ from services.sync.rules import (
     normalize_email,
     route,
     sanitize,
+    user_type_of,
 )
 from services.sync.snapshot import ScopeIndex, StoredUser
 
 ENTRA_SOURCE = "ENTRA"
+MAX_OBJECT_ID = 64  # EndUser.entra_object_id; Graph ids are GUIDs
+_USER_TYPE_NAMES = {"MEMBER": "Member", "GUEST": "Guest"}
 _NO_CHANGES: Mapping[str, tuple[str, str]] = MappingProxyType({})
 
 
@@ -166,6 +169,8 @@ def plan_user(
     CREATE the engine should also `index.add(stored_user_after(decision, user_id=...))`.
     Raises ValueError when a group filter is configured and `group_member_ids` is None.
     """
+    if not user.id or len(user.id) > MAX_OBJECT_ID:
+        return _skip(user, SkipReason.INVALID_ID)
     reason = filter_reason(user, config, group_member_ids)
     if reason is not None:
         return _skip(user, reason)
@@ -188,7 +193,9 @@ def plan_user(
     seen_keys.add(key)
 
     fields, trims = sanitize(user)
-    link = Link(user.id, config.tenant_id, email, user.user_type, user.account_enabled)
+    # Stored as Graph spells the two documented types, so padding or case never rewrites a user.
+    user_type = _USER_TYPE_NAMES.get(user_type_of(user) or "", user.user_type)
+    link = Link(user.id, config.tenant_id, email, user_type, user.account_enabled)
     if stored is None:
         created = {"email": ("", email)}
         for name, value in zip(Fields._fields, fields, strict=True):

@@ -18,6 +18,7 @@ class SkipReason(StrEnum):
     AMBIGUOUS_MATCH = "AMBIGUOUS_MATCH"
     EMAIL_CONFLICT = "EMAIL_CONFLICT"
     LINKED_TO_OTHER_TENANT = "LINKED_TO_OTHER_TENANT"
+    INVALID_ID = "INVALID_ID"
 
     @property
     def message(self) -> str:
@@ -52,6 +53,7 @@ _SKIP_MESSAGES: dict[SkipReason, str] = {
     SkipReason.EMAIL_CONFLICT: (
         "Entra changed its email to one that another end user of its site already has (S7)."
     ),
+    SkipReason.INVALID_ID: "Graph sent an object id that is empty or longer than 64 characters (S11).",
     SkipReason.LINKED_TO_OTHER_TENANT: (
         "The end user with this email in the target site is synced from another tenant (C5)."
     ),

@@ -248,7 +248,9 @@ async def test_c3_token_canary_appears_nowhere(
     haystacks = {"responses": "\n".join(responses), "logs": caplog.text}
     if settings.resolved_database_url.startswith("sqlite://"):
         db_path = Path(settings.resolved_database_url.removeprefix("sqlite://"))
-        haystacks["database"] = db_path.read_bytes().decode("latin-1")
+        # WAL mode: recent pages live in the -wal file until a checkpoint.
+        files = [db_path, db_path.with_name(db_path.name + "-wal")]
+        haystacks["database"] = "".join(f.read_bytes().decode("latin-1") for f in files if f.exists())
     else:
         rows = await TenantConnection.all().values()
         haystacks["database"] = repr(rows)

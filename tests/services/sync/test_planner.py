@@ -519,3 +519,16 @@ def test_s7_rename_conflict_reason_does_not_depend_on_row_order() -> None:
     for rows in ([existing, in_site, owned], [owned, existing, in_site]):
         decision = plan(user, *rows, config=config)
         assert decision.reason is SkipReason.DUPLICATE_EMAIL
+
+
+@pytest.mark.parametrize("object_id", ["", "x" * 65])
+def test_s11_object_id_graph_should_never_send_is_skipped(object_id: str) -> None:
+    decision = plan_user(entra_user(id=object_id), site_config(), ScopeIndex(), None, set())
+    assert decision.kind is DecisionKind.SKIP and decision.reason is SkipReason.INVALID_ID
+
+
+@pytest.mark.parametrize(("raw", "stored"), [(" member ", "Member"), ("GUEST", "Guest"), (None, "Member")])
+def test_w5_user_type_is_stored_as_graph_spells_it(raw: str | None, stored: str) -> None:
+    decision = plan_user(entra_user(user_type=raw), site_config(), ScopeIndex(), None, set())
+    assert decision.kind is DecisionKind.CREATE and decision.link is not None
+    assert decision.link.user_type == stored
