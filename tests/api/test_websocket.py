@@ -6,18 +6,22 @@ import asyncio
 import json
 from typing import Any
 
+import httpx
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from models import RunStatus, SyncRun
+from models import EndUser, RunStatus, SyncRun
 from schema.ids import encode_id
 from services.events import account_runs_topic, run_topic
 from services.sync.progress import snapshot
+from services.wizard import ImportSettings, configure_import
 from tests.conftest import LiveServer
-from tests.factories import make_account
+from tests.factories import admin_caller, connect_tenant, make_account, make_site
 
 PROTOCOL = "graphql-transport-ws"
-PROGRESS = "subscription($id: ID!) { syncProgress(runId: $id) { runId status phase created percent } }"
+PROGRESS = (
+    "subscription($id: ID!) { syncProgress(runId: $id) { runId status phase created percent } }"
+)
 
 
 async def _recv(ws: Any) -> dict[str, Any]:
@@ -54,16 +58,30 @@ async def test_only_the_graphql_transport_ws_protocol_is_spoken(live_server: Liv
         await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         await _recv(ws)
         raise AssertionError("the legacy protocol must be refused")
-    except (ConnectionClosed, websockets.exceptions.InvalidHandshake, websockets.exceptions.NegotiationError):
+    except (
+        ConnectionClosed,
+        websockets.exceptions.InvalidHandshake,
+        websockets.exceptions.NegotiationError,
+    ):
         pass
 
 
-async def test_r2_late_subscriber_gets_current_state_then_live_events(live_server: LiveServer) -> None:
+async def test_r2_late_subscriber_gets_current_state_then_live_events(
+    live_server: LiveServer,
+) -> None:
     t = await make_account()
     run = await _run(t.account.id, status=RunStatus.RUNNING, phase="users", created=7, total=100)
     ws = await _open(live_server, t.tech_key)
     assert (await _recv(ws))["type"] == "connection_ack"
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": encode_id("SyncRun", run.id)}}}))
+    await ws.send(
+        json.dumps(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": PROGRESS, "variables": {"id": encode_id("SyncRun", run.id)}},
+            }
+        )
+    )
     first = await _recv(ws)
     assert first["type"] == "next"
     assert first["payload"]["data"]["syncProgress"]["created"] == 7
@@ -81,14 +99,24 @@ async def test_r2_late_subscriber_gets_current_state_then_live_events(live_serve
     await ws.close()
 
 
-async def test_a4_subscribing_to_another_accounts_run_looks_like_a_missing_run(live_server: LiveServer) -> None:
+async def test_a4_subscribing_to_another_accounts_run_looks_like_a_missing_run(
+    live_server: LiveServer,
+) -> None:
     a, b = await make_account(), await make_account()
     run = await _run(a.account.id, status=RunStatus.RUNNING)
     answers = []
     for run_id in (encode_id("SyncRun", run.id), encode_id("SyncRun", 10**6)):
         ws = await _open(live_server, b.admin_key)
         await _recv(ws)
-        await ws.send(json.dumps({"id": "x", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": run_id}}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "x",
+                    "type": "subscribe",
+                    "payload": {"query": PROGRESS, "variables": {"id": run_id}},
+                }
+            )
+        )
         answers.append(await _recv(ws))
         await ws.close()
     assert answers[0] == answers[1]
@@ -99,7 +127,15 @@ async def test_a3_sync_runs_subscription_sees_only_own_account(live_server: Live
     a, b = await make_account(), await make_account()
     ws = await _open(live_server, a.tech_key)
     await _recv(ws)
-    await ws.send(json.dumps({"id": "r", "type": "subscribe", "payload": {"query": "subscription { syncRuns { runId status } }"}}))
+    await ws.send(
+        json.dumps(
+            {
+                "id": "r",
+                "type": "subscribe",
+                "payload": {"query": "subscription { syncRuns { runId status } }"},
+            }
+        )
+    )
     bus = live_server.runtime.bus
     for _ in range(50):  # wait until the subscription is registered
         if bus.subscriber_count(account_runs_topic(a.account.id)):  # type: ignore[attr-defined]
@@ -112,3 +148,38 @@ async def test_a3_sync_runs_subscription_sees_only_own_account(live_server: Live
     got = await _recv(ws)
     assert got["payload"]["data"]["syncRuns"]["runId"] == encode_id("SyncRun", mine.id)
     await ws.close()
+
+
+async def test_r2_a_real_import_streams_progress_to_a_websocket_client(live_server: LiveServer) -> None:
+    """startSync over HTTP, then every batch over graphql-transport-ws until SUCCEEDED."""
+    t = await make_account()
+    site = await make_site(t.account, "Everyone")
+    rt = live_server.runtime
+    conn = await connect_tenant(rt, t, scope="SITE", site=site)
+    await configure_import(rt, await admin_caller(t), conn.id, ImportSettings(user_types=("MEMBER", "GUEST")))
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        started = await http.post(
+            "/graphql",
+            json={
+                "query": "mutation($c: ID!) { startSync(input: {connectionId: $c}) { ... on SyncRunPayload { run { id } } } }",
+                "variables": {"c": encode_id("TenantConnection", conn.id)},
+            },
+            headers={"Authorization": f"Bearer {t.admin_key}"},
+        )
+    run_id = started.json()["data"]["startSync"]["run"]["id"]
+    ws = await _open(live_server, t.tech_key)
+    assert (await _recv(ws))["type"] == "connection_ack"
+    await ws.send(json.dumps({"id": "p", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": run_id}}}))
+    statuses: list[str] = []
+    created: list[int] = []
+    while True:
+        message = await _recv(ws)
+        if message["type"] == "complete":
+            break
+        progress = message["payload"]["data"]["syncProgress"]
+        statuses.append(progress["status"])
+        created.append(progress["created"])
+    await ws.close()
+    assert statuses[-1] == "SUCCEEDED"
+    assert created == sorted(created) and created[-1] > 0
+    assert await EndUser.filter(site_id=site.id).count() == created[-1]
