@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -12,21 +13,28 @@ from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
 
 from api.db import close_database, open_database
-from api.graphql_view import GraphQLApp, Guards, WebsocketSubscriptionsOnly, request_id
-from api.oauth import oauth_callback
+from api.graphql_view import GraphQLApp, WebsocketSubscriptionsOnly
+from api.logs import RequestIdMiddleware
+from api.oauth import admin_consent_callback, oauth_callback
 from api.ratelimit import InProcessLimiter, Limit, RateLimiter, RedisLimiter
 from api.runtime import open_runtime
 from api.settings import Settings
+from api.transport import Guards
+from api.webconsole import console_routes
 from schema import build_schema
 from schema.context import Limits
+from services.logctx import request_id
+from services.metrics import render as render_metrics
 from services.runtime import Runtime
 from services.scheduler import run_scheduler
+from services.webhooks.dispatcher import run_dispatcher
 
 log = logging.getLogger("entrasync.api")
 
@@ -95,30 +103,62 @@ def create_app(
                     run_scheduler(rt, every=settings.scheduler_interval_seconds, stop=stop)
                 )
                 stack.push_async_callback(_stop_task, stop, task)
+            if manage_database:
+                # Webhook deliveries survive restarts in the database; any process may send them.
+                stop_hooks = asyncio.Event()
+                hooks = asyncio.create_task(run_dispatcher(rt, stop=stop_hooks))
+                stack.push_async_callback(_stop_task, stop_hooks, hooks)
             yield
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(_: Request) -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         from tortoise import connections
 
+        checks: dict[str, str] = {}
         try:
             await connections.get("default").execute_query("SELECT 1")
+            checks["database"] = "up"
         except Exception:
-            log.exception("readiness check failed")
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "up"})
+            log.exception("readiness check failed: database")
+            checks["database"] = "down"
+        bus = getattr(request.app.state, "runtime", None)
+        redis = getattr(getattr(bus, "bus", None), "_redis", None)
+        if redis is not None:
+            try:
+                await redis.ping()
+                checks["redis"] = "up"
+            except Exception:
+                log.exception("readiness check failed: redis")
+                checks["redis"] = "down"
+        ok = all(v == "up" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503
+        )
+
+    async def metrics(request: Request) -> Response:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        if token is not None:
+            presented = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(presented.encode(), token.encode()):
+                return PlainTextResponse("unauthorized\n", status_code=401)
+        text = await render_metrics(request.app.state.runtime)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/oauth/callback", oauth_callback),
+            Route("/oauth/adminconsent", admin_consent_callback),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            *console_routes(),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestIdMiddleware)],
     )
     if runtime is not None:
         app.state.runtime = runtime
@@ -131,6 +171,7 @@ def guards(settings: Settings) -> Guards:
     return Guards(
         production=settings.production,
         max_bytes=settings.max_query_bytes,
+        max_tokens=settings.max_query_tokens,
         body_timeout=settings.request_body_timeout_seconds,
         key_limit=Limit(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
         anonymous_limit=Limit(

@@ -1,14 +1,14 @@
-"""The `entrasync` command: serve, migrate, accounts, api-keys, demo, simulator."""
+"""The `entrasync` command: serve, worker, scheduler, migrate, accounts, api-keys, demo, simulator."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
 from api.db import DatabaseNotMigrated, close_database, migrate, open_database
+from api.logs import configure_logging
 from api.settings import Settings
 from models import AccountMode, Role
 
@@ -88,14 +88,68 @@ async def _scheduler(settings: Settings) -> int:
     return 0
 
 
+async def _worker(settings: Settings, concurrency: int | None) -> int:
+    """A worker process: executes the runs that API processes queue in Redis (R1, R6)."""
+    import signal
+
+    from api.worker import run_worker
+
+    if not settings.redis_url:
+        print("entrasync: the worker needs ENTRASYNC_REDIS_URL (the run queue)", file=sys.stderr)
+        return 2
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_worker(settings, stop)
+    return 0
+
+
+async def _rotate_key(settings: Settings) -> int:
+    """C3: re-encrypt stored tokens under the first key of ENTRASYNC_ENCRYPTION_KEY."""
+    from api.runtime import ConfigurationError, load_cipher
+    from services.keys import rotate_token_encryption
+
+    try:
+        cipher = load_cipher(settings)
+    except ConfigurationError as exc:
+        print(f"entrasync: {exc}", file=sys.stderr)
+        return 2
+    await open_database(settings.resolved_database_url)
+    try:
+        count = await rotate_token_encryption(cipher)
+    finally:
+        await close_database()
+    print(f"re-encrypted {count} value(s) under key {cipher.primary_kid}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entrasync", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the API server (ENTRASYNC_* settings)")
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser(
+        "rotate-key",
+        help="re-encrypt stored tokens under the first ENTRASYNC_ENCRYPTION_KEY key (then drop the old ones)",
+    )
+    sub.add_parser(
         "scheduler",
         help="run the sync scheduler alone (with ENTRASYNC_SCHEDULER=off on API processes)",
+    )
+
+    worker = sub.add_parser(
+        "worker",
+        help="execute queued sync runs (ENTRASYNC_WORKERS=external on API processes; needs Redis)",
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        choices=range(1, 65),
+        metavar="N",
+        help="runs executed at once (default: ENTRASYNC_WORKER_CONCURRENCY, 4)",
     )
 
     accounts = sub.add_parser("accounts", help="manage accounts").add_subparsers(
@@ -123,22 +177,32 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--users", type=int, default=250)
     demo.add_argument("--data-dir", default="data/demo")
 
+    sub.add_parser("client", help="talk to a running server with an API key (see `client --help`)")
     sim = sub.add_parser("simulator", help="run the Microsoft simulator", add_help=False)
     sim.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["client"]:  # the API client has its own parser and exit codes (api/client/)
+        from api.client import main as client_main
+
+        return client_main(argv[1:])
     args = build_parser().parse_args(argv)
     settings = Settings()
+    configure_logging(json_format=settings.json_logs, level=settings.log_level)
     try:
         if args.command == "serve":
             return _serve(settings)
         if args.command == "scheduler":
             return asyncio.run(_scheduler(settings))
+        if args.command == "worker":
+            return asyncio.run(_worker(settings, args.concurrency))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if args.command == "rotate-key":
+            return asyncio.run(_rotate_key(settings))
         if args.command == "accounts":
             return asyncio.run(_create_account(settings, args.name, args.mode))
         if args.command == "api-keys":

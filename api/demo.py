@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
-from api.app import create_app
+from api.app import create_app, server_options
 from api.db import close_database, migrate, open_database
 from api.settings import Settings
 from models import Account, AccountMode, EndUser, Role, Site, UserSource
@@ -113,7 +113,7 @@ async def _run(port: int, simulator_port: int, users: int, data_dir: Path) -> No
             await close_database()
         print(_guide(base, key, sim.base_url), flush=True)
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, ws="websockets-sansio"
+            create_app(settings), host="127.0.0.1", port=port, **server_options(settings)
         )
         server = uvicorn.Server(config)
         await server.serve()

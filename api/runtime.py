@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -19,6 +20,9 @@ from entra.config import EntraConfig
 from services.events import EventBus, InProcessBus
 from services.redis_bus import RedisBus
 from services.runtime import Runtime
+from services.sync.liveness import Liveness, default_worker_name
+from services.sync.runs import SyncRunner
+from services.tasks import TaskiqRunQueue, embedded_queue, redis_broker
 
 
 class ConfigurationError(RuntimeError):
@@ -99,10 +103,32 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             http=http,
             graph_url=settings.graph_url,
             redirect_uri=settings.oauth_redirect_uri,
+            admin_consent_redirect_uri=settings.admin_consent_redirect_uri,
             auth=auth,
             bus=bus,
+            liveness=liveness(settings),
+            worker_name=settings.worker_name or default_worker_name(),
+            full_sync_every=timedelta(hours=settings.full_sync_hours),
         )
+        # Closed first (the stack unwinds backwards): runs executing here stop while the
+        # database, HTTP session and bus they use are still open.
+        runner = SyncRunner(run_queue(settings, rt))
+        rt.extras["runner"] = runner
+        stack.push_async_callback(runner.shutdown)
         yield rt
-        runner = rt.extras.get("runner")
-        if runner is not None:
-            await runner.shutdown()
+
+
+def liveness(settings: Settings) -> Liveness:
+    return Liveness(
+        heartbeat_every=settings.run_heartbeat_seconds,
+        stale_after=settings.run_stale_after_seconds,
+        queue_timeout=settings.run_queue_timeout_seconds,
+    )
+
+
+def run_queue(settings: Settings, rt: Runtime) -> TaskiqRunQueue:
+    """Embedded: runs execute in this process. External: they go to Redis for the workers."""
+    if settings.workers == "external":
+        assert settings.redis_url  # Settings refuses external without it
+        return TaskiqRunQueue(redis_broker(settings.redis_url, settings.redis_prefix))
+    return embedded_queue(rt)

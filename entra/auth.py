@@ -7,7 +7,7 @@ import hmac
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -160,14 +160,16 @@ class EntraAuth:
         *,
         login_hint: str | None = None,
         response_mode: Literal["query", "form_post"] = "query",
+        scopes: Sequence[str] | None = None,
     ) -> SignInStart:
         """Begin an authorization-code flow with PKCE (S256), nonce and a random state.
 
         With `response_mode="form_post"` Microsoft POSTs the result to `redirect_uri` instead of
-        putting it in the query string. Raises AuthUnavailable/AuthError if the authority's
+        putting it in the query string. `scopes` overrides the configured ones (an identity-only
+        sign-in asks for `User.Read`). Raises AuthUnavailable/AuthError if the authority's
         discovery document can't be fetched.
         """
-        scopes = list(self._config.scopes)
+        scopes = list(scopes or self._config.scopes)
         state = secrets.token_urlsafe(32)
 
         def work() -> dict[str, Any]:
@@ -192,7 +194,11 @@ class EntraAuth:
         return SignInStart(auth_uri=self._to_browser(flow["auth_uri"]), state=state, flow=flow)
 
     async def complete_sign_in(
-        self, flow: Mapping[str, Any], params: Mapping[str, str]
+        self,
+        flow: Mapping[str, Any],
+        params: Mapping[str, str],
+        *,
+        scopes: Sequence[str] | None = None,
     ) -> SignInResult:
         """Redeem the redirect's code for tokens and return the new serialized cache.
 
@@ -209,6 +215,7 @@ class EntraAuth:
             raise SignInError("the sign-in response does not belong to this sign-in (state)")
         if not params.get("code"):
             raise SignInError("the sign-in response has no authorization code")
+        wanted = tuple(scopes or self._config.scopes)
 
         def work() -> SignInResult:
             cache = msal.SerializableTokenCache()
@@ -236,13 +243,13 @@ class EntraAuth:
                 raise SignInError("Microsoft returned no account for this sign-in")
             oid = claims.get("oid") or claims.get("sub")
             account = next((a for a in accounts if a.get("local_account_id") == oid), accounts[0])
-            missing = missing_scopes(self._config.scopes, result.get("scope"))
+            missing = missing_scopes(wanted, result.get("scope"))
             if missing:
                 raise ConsentRequired(
                     "the sign-in did not grant every permission", missing_scopes=missing
                 )
-            returned = str(result.get("scope") or " ".join(self._config.scopes))
-            granted = granted_scopes(returned, self._config.scopes)
+            returned = str(result.get("scope") or " ".join(wanted))
+            granted = granted_scopes(returned, wanted)
             return SignInResult(
                 tenant_id=tenant_id,
                 username=str(account.get("username") or ""),

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import aiohttp
 import yarl
 
+from entra import metrics
 from entra.config import check_origin
 from entra.errors import (
     DeltaTokenExpired,
@@ -221,10 +222,12 @@ class Transport:
                     timeout=aiohttp.ClientTimeout(total=policy.request_timeout),
                 ) as resp:
                     body = await resp.read()
+                    metrics.record_response(resp.status)
                     if 200 <= resp.status < 300:
                         return self._decode(method, path, resp, body, text)
                     failure = _parse_error(resp.status, body, resp.headers)
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+                metrics.record_response(None)
                 failure = _Failure(None, None, type(exc).__name__, None, None)
             except aiohttp.ClientError as exc:
                 raise GraphRequestError(
@@ -266,6 +269,7 @@ class Transport:
                 delay,
                 failure.request_id or "-",
             )
+            metrics.record_retry()
             await asyncio.sleep(delay)
             waited += delay
 

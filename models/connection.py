@@ -5,6 +5,7 @@ from tortoise.models import Model
 
 from models.account import Account, Site
 from models.enums import (
+    AuthMode,
     Classification,
     ConnectionScope,
     ConnectionStatus,
@@ -25,6 +26,7 @@ class TenantConnection(Model):
     )
     site_id: int | None
     status = fields.CharEnumField(ConnectionStatus, max_length=20, default=ConnectionStatus.PENDING)
+    auth_mode = fields.CharEnumField(AuthMode, max_length=10, default=AuthMode.DELEGATED)
     status_message = fields.CharField(max_length=500, default="")
     entra_tenant_id = fields.CharField(max_length=64, null=True)
     tenant_name = fields.CharField(max_length=256, default="")
@@ -70,6 +72,8 @@ class SignInRequest(Model):
     connection_id: int
     account_id = fields.IntField()
     state_hash = fields.CharField(max_length=64, unique=True)
+    # SIGN_IN: msal's flow; ADMIN_CONSENT: the tenant the signed-in admin belongs to (app-only).
+    kind = fields.CharField(max_length=16, default="SIGN_IN")
     # msal's flow (PKCE verifier, nonce), encrypted and bound to this row.
     flow = fields.TextField()
     expires_at = fields.DatetimeField()

@@ -40,4 +40,10 @@ class EndUser(Model):
     class Meta:
         table = "end_user"
         unique_together = (("site", "email_key"),)
-        indexes = (("account", "email_key"), ("account", "entra_object_id"))
+        # (account, updated_at): a delta round (R9) finds the users edited in the product since
+        # the last round without reading the whole scope (services/sync/scope.edited_in_product).
+        indexes = (
+            ("account", "email_key"),
+            ("account", "entra_object_id"),
+            ("account", "updated_at"),
+        )

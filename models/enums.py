@@ -60,8 +60,18 @@ class RunTrigger(StrEnum):
     SCHEDULE = "SCHEDULE"
 
 
+class SyncMode(StrEnum):
+    FULL = "FULL"  # every user of the tenant is listed and planned
+    DELTA = "DELTA"  # only what changed in Entra since the last round (R9, /users/delta)
+
+
 class ChangeAction(StrEnum):
     CREATE = "CREATE"
     UPDATE = "UPDATE"
     SKIP = "SKIP"
     REMOVED = "REMOVED"  # reported by a delta round; the product user is left untouched (S5)
+
+
+class AuthMode(StrEnum):
+    DELEGATED = "DELEGATED"  # an admin's sign-in; the refresh token is stored encrypted (C3)
+    APP_ONLY = "APP_ONLY"  # admin consent + client credentials: no user token stored at all

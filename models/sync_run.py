@@ -5,7 +5,7 @@ from tortoise.models import Model
 
 from models.account import Account
 from models.connection import TenantConnection
-from models.enums import ChangeAction, RunStatus, RunTrigger
+from models.enums import ChangeAction, RunStatus, RunTrigger, SyncMode
 
 
 class SyncRun(Model):
@@ -32,6 +32,11 @@ class SyncRun(Model):
     skipped_filter = fields.IntField(default=0)
     skipped_unmapped = fields.IntField(default=0)
     errors = fields.IntField(default=0)  # users skipped for bad data (S11)
+    # R9: `@removed` entries of a delta round, logged and left untouched in the product (S5).
+    removed = fields.IntField(default=0)
+    # R9: FULL or DELTA, decided when the run starts (null while queued), and why in plain words.
+    mode = fields.CharEnumField(SyncMode, max_length=5, null=True)
+    mode_reason = fields.CharField(max_length=200, default="")
     total = fields.IntField(null=True)  # users Entra holds, when known (for percent)
     error_message = fields.CharField(max_length=1000, default="")
     cancel_requested = fields.BooleanField(default=False)
@@ -40,6 +45,9 @@ class SyncRun(Model):
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
     heartbeat_at = fields.DatetimeField(null=True)
+    # The process that executes (or executed) the run, "host:pid" unless named: an `entrasync
+    # worker`, or the API process itself in embedded mode. Where to look when a run died (R6).
+    worker = fields.CharField(max_length=200, default="")
 
     class Meta:
         table = "sync_run"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -17,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.connections import TenantConnection
+from schema.guards import SuggestionFreeExecutionContext, SuggestionFreeValidation
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.sync import Subscription, SyncRun
@@ -31,16 +33,31 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 15,
     max_tokens: int = 2000,
+    hide_suggestions: bool = False,
     extra_extensions: list[ExtensionFactory] | None = None,
 ) -> strawberry.Schema:
-    """The schema with its guards; api/ adds the production-only extensions."""
+    """The schema with its guards; api/ adds the production-only extensions.
+
+    `hide_suggestions` (production) leaves graphql-core's "Did you mean ...?" hints, which name
+    fields, arguments and enum values, out of every error (see schema/guards.py).
+    """
+    validation: ExtensionFactory = (
+        (lambda: SuggestionFreeValidation(maxsize=256))
+        if hide_suggestions
+        else (lambda: ValidationCache(maxsize=256))
+    )
+    # The rule classes are built once: the validation cache keys on them, so a new class per
+    # request (what a QueryDepthLimiter factory makes) would never hit (bench/RESULTS.md).
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     # Factories: a fresh extension per request; the parse/validation caches live at module level.
     extensions: list[ExtensionFactory] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        validation,
+        lambda: AddValidationRules(rules),
         *(extra_extensions or []),
     ]
     return strawberry.Schema(
@@ -50,6 +67,7 @@ def build_schema(
         types=[Site, EndUser, TenantConnection, SyncRun],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=SuggestionFreeExecutionContext if hide_suggestions else None,
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 from strawberry import relay
 
+from models import AuthMode as _AuthMode
 from models import ConnectionScope as _Scope
 from models import ConnectionStatus as _Status
 from models import TenantConnection as ConnectionModel
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
 ConnectionScope = strawberry.enum(
     _Scope, description="ACCOUNT: routed to many sites (W1-W3); SITE: all into one site (W6)."
 )
+AuthMode = strawberry.enum(
+    _AuthMode,
+    description="DELEGATED: an admin's sign-in, refresh token stored encrypted; APP_ONLY: admin consent and client credentials, no user token stored.",
+)
 ConnectionStatus = strawberry.enum(
     _Status, description="C6: NEEDS_REAUTH and NEEDS_CONSENT say what an admin must do."
 )
@@ -47,6 +52,7 @@ ConnectionStatus = strawberry.enum(
 class TenantConnection(relay.Node):
     id: relay.NodeID[int]
     scope: ConnectionScope  # type: ignore[valid-type]
+    auth_mode: AuthMode  # type: ignore[valid-type]
     status: ConnectionStatus  # type: ignore[valid-type]
     status_message: str = strawberry.field(
         description="Why the status is what it is, in plain words."
@@ -62,6 +68,13 @@ class TenantConnection(relay.Node):
         description="R4: the schedule; null when off."
     )
     next_sync_at: datetime | None
+    last_full_sync_at: datetime | None = strawberry.field(
+        description=(
+            "R9: when the last full round started. Runs in between are incremental (Graph "
+            "delta); a full round runs again after the full-sync period and after every "
+            "configuration change."
+        )
+    )
     created_at: datetime
     site_pk: strawberry.Private[int | None]
     row: strawberry.Private[ConnectionModel]
@@ -89,6 +102,7 @@ class TenantConnection(relay.Node):
         return cls(
             id=m.id,
             scope=m.scope,
+            auth_mode=m.auth_mode,
             status=m.status,
             status_message=m.status_message,
             tenant_id=m.entra_tenant_id,
@@ -98,6 +112,7 @@ class TenantConnection(relay.Node):
             connected_at=m.connected_at,
             sync_interval_minutes=m.sync_interval_minutes,
             next_sync_at=m.next_sync_at,
+            last_full_sync_at=m.last_full_sync_at,
             created_at=m.created_at,
             site_pk=m.site_id,
             row=m,
@@ -127,6 +142,10 @@ class StartConnectPayload:
 @strawberry.type
 class ConnectionPayload:
     connection: TenantConnection
+    next_step_url: str | None = strawberry.field(
+        default=None,
+        description="APP_ONLY connections: send the admin's browser here next (Microsoft's admin consent).",
+    )
 
 
 StartConnectResult = Annotated[
@@ -178,6 +197,10 @@ class StartConnectInput:
     )
     login_hint: str | None = strawberry.field(
         default=None, description="The admin's Microsoft username, to preselect it."
+    )
+    auth_mode: AuthMode = strawberry.field(  # type: ignore[valid-type]
+        default=_AuthMode.DELEGATED,
+        description="New connections: APP_ONLY uses admin consent and client credentials.",
     )
 
 
@@ -246,6 +269,7 @@ class ConnectionMutation:
                 site_id=site_pk,
                 connection_id=_connection_pk(input.connection_id) if input.connection_id else None,
                 login_hint=(input.login_hint or "")[:320] or None,
+                auth_mode=input.auth_mode,
             )
         except DomainError as exc:
             return to_error(exc)  # type: ignore[return-value]
@@ -258,14 +282,16 @@ class ConnectionMutation:
         self, info: Info, input: CompleteConnectInput
     ) -> CompleteConnectResult:
         try:
-            conn = await connections.complete_connect(
+            conn, next_url = await connections.complete_connect(
                 _runtime(info),
                 info.context.who,
                 {"code": input.code[:4096], "state": input.state[:512]},
             )
         except DomainError as exc:
             return to_error(exc)  # type: ignore[return-value]
-        return ConnectionPayload(connection=TenantConnection.from_model(conn))
+        return ConnectionPayload(
+            connection=TenantConnection.from_model(conn), next_step_url=next_url
+        )
 
     @strawberry.mutation(
         description="C7: delete the stored token and stop syncs; imported users stay. Needs ADMIN."

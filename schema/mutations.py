@@ -18,6 +18,7 @@ from schema.errors import (
 from schema.ids import decode_id, encode_id
 from schema.sync import SyncMutation
 from schema.types import EndUser, Info, Site
+from schema.webhooks import WebhookMutation
 from schema.wizard import WizardMutation
 from services import end_users, sites
 from services.errors import DomainError, NotFound
@@ -113,7 +114,7 @@ _TEXT_FIELDS = ("first_name", "last_name", "job_title", "phone", "mobile")
 
 
 @strawberry.type
-class Mutation(ConnectionMutation, WizardMutation, SyncMutation):
+class Mutation(ConnectionMutation, WizardMutation, SyncMutation, WebhookMutation):
     @strawberry.mutation(description="Create a site. Needs ADMIN.")
     async def create_site(self, info: Info, input: CreateSiteInput) -> CreateSiteResult:
         try:

@@ -12,6 +12,7 @@ from schema.ids import decode_id
 from schema.pagination import Connection, decode_cursor, page_size, to_connection
 from schema.sync import SyncQuery, SyncRun
 from schema.types import Account, EndUser, Info, Site, UserSource, Viewer
+from schema.webhooks import Webhook, WebhookQuery
 from schema.wizard import WizardQuery
 from services import end_users, sites
 
@@ -27,11 +28,14 @@ class EndUserFilterInput:
     entra_object_id: str | None = None
 
 
-NODE_TYPES: dict[str, type[Site] | type[EndUser] | type[TenantConnection] | type[SyncRun]] = {
+NODE_TYPES: dict[
+    str, type[Site] | type[EndUser] | type[TenantConnection] | type[SyncRun] | type[Webhook]
+] = {
     "Site": Site,
     "EndUser": EndUser,
     "TenantConnection": TenantConnection,
     "SyncRun": SyncRun,
+    "Webhook": Webhook,
 }
 
 
@@ -40,7 +44,7 @@ def _limit(info: Info) -> int:
 
 
 @strawberry.type
-class Query(ConnectionQuery, WizardQuery, SyncQuery):
+class Query(ConnectionQuery, WizardQuery, SyncQuery, WebhookQuery):
     @strawberry.field(
         description="Any object by its global id; malformed and other accounts' ids read as null."
     )

@@ -15,6 +15,7 @@ from models import ChangeAction as _ChangeAction
 from models import ChangeLogEntry as ChangeModel
 from models import RunStatus as _RunStatus
 from models import RunTrigger as _RunTrigger
+from models import SyncMode as _SyncMode
 from models import SyncRun as RunModel
 from schema.connections import ConnectionPayload, TenantConnection, _connection_pk, _runtime
 from schema.errors import (
@@ -36,6 +37,13 @@ from services.sync.progress import TERMINAL, snapshot
 
 RunStatus = strawberry.enum(_RunStatus, description="R1: a run's lifecycle.")
 RunTrigger = strawberry.enum(_RunTrigger)
+SyncMode = strawberry.enum(
+    _SyncMode,
+    description=(
+        "R9: FULL lists every user of the tenant; DELTA only what changed in Entra since the "
+        "last round (Graph /users/delta), plus group members and product edits it must look up."
+    ),
+)
 ChangeAction = strawberry.enum(_ChangeAction, description="R8: what a run did with one Entra user.")
 
 
@@ -49,6 +57,12 @@ class SyncRun(relay.Node):
         description="R7: nothing but the run and its change log was written."
     )
     phase: str
+    mode: SyncMode | None = strawberry.field(  # type: ignore[valid-type]
+        description="R9: the round this run makes; null until it starts."
+    )
+    mode_reason: str = strawberry.field(
+        description="Why the run is FULL or DELTA, e.g. a configuration change or an expired delta token."
+    )
     fetched: int
     created: int
     updated: int
@@ -57,6 +71,9 @@ class SyncRun(relay.Node):
     skipped_unmapped: int
     errors: int = strawberry.field(
         description="Users skipped for bad data (S11); see the change log."
+    )
+    removed: int = strawberry.field(
+        description="R9: users a delta round reported deleted in Entra; logged as REMOVED, left untouched (S5)."
     )
     total: int | None = strawberry.field(description="Users in the tenant, when known.")
     percent: float | None
@@ -77,6 +94,8 @@ class SyncRun(relay.Node):
             trigger=m.trigger,
             dry_run=m.dry_run,
             phase=m.phase,
+            mode=m.mode,
+            mode_reason=m.mode_reason,
             fetched=m.fetched,
             created=m.created,
             updated=m.updated,
@@ -84,6 +103,7 @@ class SyncRun(relay.Node):
             skipped_by_filter=m.skipped_filter,
             skipped_unmapped=m.skipped_unmapped,
             errors=m.errors,
+            removed=m.removed,
             total=m.total,
             percent=snap["percent"],
             error_message=m.error_message,
@@ -143,6 +163,7 @@ class SyncProgress:
     run_id: strawberry.ID
     status: RunStatus  # type: ignore[valid-type]
     phase: str
+    mode: SyncMode | None  # type: ignore[valid-type]
     dry_run: bool
     fetched: int
     created: int
@@ -151,6 +172,7 @@ class SyncProgress:
     skipped_by_filter: int
     skipped_unmapped: int
     errors: int
+    removed: int
     total: int | None
     percent: float | None
     error_message: str
@@ -161,6 +183,7 @@ class SyncProgress:
             run_id=strawberry.ID(str(relay.GlobalID("SyncRun", str(ev["run_id"])))),
             status=_RunStatus(ev["status"]),
             phase=ev["phase"],
+            mode=_SyncMode(ev["mode"]) if ev.get("mode") else None,
             dry_run=ev["dry_run"],
             fetched=ev["fetched"],
             created=ev["created"],
@@ -169,6 +192,7 @@ class SyncProgress:
             skipped_by_filter=ev["skipped_filter"],
             skipped_unmapped=ev["skipped_unmapped"],
             errors=ev["errors"],
+            removed=ev.get("removed", 0),
             total=ev["total"],
             percent=ev["percent"],
             error_message=ev["error_message"],

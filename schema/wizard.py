@@ -129,12 +129,15 @@ class ImportConfiguration:
     user_types: list[UserType]
     match_attribute: MatchAttribute  # type: ignore[valid-type]
     connection_pk: strawberry.Private[int]
+    account_pk: strawberry.Private[int]
 
     @strawberry.field(
         description="W3: value-to-site routes (ACCOUNT scope); unmapped values are not imported."
     )
     async def mappings(self) -> list[ImportMappingType]:
-        rows = await MappingModel.filter(connection_id=self.connection_pk).order_by("value")
+        rows = await MappingModel.filter(
+            connection_id=self.connection_pk, account_id=self.account_pk
+        ).order_by("value")
         return [ImportMappingType(value=r.value, site_pk=r.site_id) for r in rows]
 
     @classmethod
@@ -147,6 +150,7 @@ class ImportConfiguration:
             user_types=[UserType(t) for t in m.user_types],
             match_attribute=m.match_attribute,
             connection_pk=m.id,
+            account_pk=m.account_id,
         )
 
 

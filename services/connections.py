@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from entra.auth import EntraAuth
+from entra.config import APP_SCOPE
 from entra.errors import (
     AuthUnavailable,
     CipherError,
@@ -23,8 +25,10 @@ from entra.errors import (
     SignInError,
 )
 from entra.graph import GraphClient
-from entra.tokens import DelegatedTokenSource
+from entra.oauth import parse_admin_consent
+from entra.tokens import AppTokenSource, DelegatedTokenSource, TokenSource
 from models import (
+    AuthMode,
     ConnectionScope,
     ConnectionStatus,
     ImportMapping,
@@ -48,6 +52,7 @@ from services.errors import (
 from services.pagination import Page, page_by_id
 from services.runtime import Runtime
 from services.sites import get_site
+from services.webhooks.events import notify_connection_status
 
 log = logging.getLogger("entrasync.connections")
 
@@ -67,6 +72,14 @@ def _state_hash(state: str) -> str:
 
 def _bound(connection_id: int) -> str:
     return f"tenant_connection:{connection_id}"
+
+
+# App-only connections sign an admin in only to learn (and bind) their tenant: identity, nothing more.
+IDENTITY_SCOPES = ("https://graph.microsoft.com/User.Read",)
+
+
+def _sign_in_scopes(conn: TenantConnection) -> tuple[str, ...] | None:
+    return IDENTITY_SCOPES if conn.auth_mode is AuthMode.APP_ONLY else None
 
 
 def _auth(rt: Runtime) -> EntraAuth:
@@ -99,9 +112,9 @@ async def fed_sites(account_id: int, *, exclude: int | None = None) -> set[int]:
         live = live.exclude(id=exclude)
     site_level = await live.filter(scope=ConnectionScope.SITE).values_list("site_id", flat=True)
     live_ids = list(await live.values_list("id", flat=True))
-    mapped = await ImportMapping.filter(connection_id__in=live_ids).values_list(
-        "site_id", flat=True
-    )
+    mapped = await ImportMapping.filter(
+        account_id=account_id, connection_id__in=live_ids
+    ).values_list("site_id", flat=True)
     return {int(str(s)) for s in [*site_level, *mapped] if s is not None}
 
 
@@ -113,6 +126,7 @@ async def start_connect(
     site_id: int | None = None,
     connection_id: int | None = None,
     login_hint: str | None = None,
+    auth_mode: AuthMode = AuthMode.DELEGATED,
 ) -> tuple[TenantConnection, str]:
     """Begin a Microsoft sign-in (C2) for a new connection, or to re-authorise an existing one.
 
@@ -138,9 +152,13 @@ async def start_connect(
             entra_tenant_id=None,
             created_at__lt=datetime.now(UTC) - SIGN_IN_TTL,
         ).delete()
-        conn = TenantConnection(account_id=caller.account_id, scope=scope, site=site)
+        conn = TenantConnection(
+            account_id=caller.account_id, scope=scope, site=site, auth_mode=auth_mode
+        )
     try:
-        started = await auth.start_sign_in(rt.redirect_uri, login_hint=login_hint or None)
+        started = await auth.start_sign_in(
+            rt.redirect_uri, login_hint=login_hint or None, scopes=_sign_in_scopes(conn)
+        )
     except EntraError as exc:
         raise MicrosoftUnavailable(f"could not start the Microsoft sign-in: {exc.message}") from exc
     async with in_transaction():
@@ -158,18 +176,24 @@ async def start_connect(
         request.flow = rt.cipher.encrypt(
             json.dumps(started.flow).encode(), bound_to=f"sign_in_request:{request.id}"
         )
-        await request.save(update_fields=["flow"])
+        await SignInRequest.filter(id=request.id, account_id=caller.account_id).update(
+            flow=request.flow
+        )
     return conn, started.auth_uri
 
 
 async def _take_sign_in(
-    rt: Runtime, state: str, caller: Caller | None
+    rt: Runtime, state: str, caller: Caller | None, kind: str = "SIGN_IN"
 ) -> tuple[SignInRequest, dict[str, Any]]:
     """Find and consume (delete) the sign-in for `state`: a state works once, within its TTL."""
-    request = await SignInRequest.get_or_none(state_hash=_state_hash(state))
-    if request is None or (caller is not None and request.account_id != caller.account_id):
+    # With a caller, another account's state is looked up as what it is to them: unknown (A4).
+    found = SignInRequest.filter(state_hash=_state_hash(state), kind=kind)
+    if caller is not None:
+        found = found.filter(account_id=caller.account_id)
+    request = await found.first()
+    if request is None:
         raise SignInFailed("this sign-in is unknown, was already used, or has expired; start again")
-    deleted = await SignInRequest.filter(id=request.id).delete()
+    deleted = await SignInRequest.filter(id=request.id, account_id=request.account_id).delete()
     if deleted != 1:  # a concurrent completion consumed it first
         raise SignInFailed("this sign-in is unknown, was already used, or has expired; start again")
     if request.expires_at < datetime.now(UTC):
@@ -183,7 +207,7 @@ async def _take_sign_in(
 
 async def complete_connect(
     rt: Runtime, caller: Caller | None, params: Mapping[str, str]
-) -> TenantConnection:
+) -> tuple[TenantConnection, str | None]:
     """Finish a sign-in from Microsoft's redirect parameters (code, state, or error).
 
     `caller` is None on the browser redirect route, where the single-use state is the proof; the
@@ -198,9 +222,9 @@ async def complete_connect(
     if not state:
         raise SignInFailed("the sign-in response has no state")
     request, flow = await _take_sign_in(rt, state, caller)
-    conn = await TenantConnection.get(id=request.connection_id)
+    conn = await TenantConnection.get(id=request.connection_id, account_id=request.account_id)
     try:
-        result = await auth.complete_sign_in(flow, params)
+        result = await auth.complete_sign_in(flow, params, scopes=_sign_in_scopes(conn))
     except SignInError as exc:
         raise SignInFailed(exc.message) from exc
     except ConsentRequired as exc:
@@ -213,32 +237,24 @@ async def complete_connect(
     ):
         if conn.status is ConnectionStatus.PENDING and not conn.entra_tenant_id:
             await conn.delete()
-        site = await Site.get(id=conn.site_id)
+        site = await Site.get(id=conn.site_id, account_id=conn.account_id)
         raise SiteAlreadyConnected(site.name)
     if conn.entra_tenant_id and conn.entra_tenant_id != result.tenant_id:
         raise SignInFailed(
             "you signed in to a different tenant than this connection's; sign in with an admin of "
             f"{conn.tenant_name or conn.entra_tenant_id}"
         )
-    duplicate = (
-        await TenantConnection.filter(
-            account_id=conn.account_id,
-            entra_tenant_id=result.tenant_id,
-            scope=conn.scope,
-            site_id=conn.site_id,
-            status__in=LIVE,
-        )
-        .exclude(id=conn.id)
-        .first()
-    )
-    if duplicate is not None:
-        if conn.status is ConnectionStatus.PENDING and not conn.entra_tenant_id:
-            await conn.delete()
-        raise TenantAlreadyConnected(duplicate.tenant_name or result.tenant_id)
+    await _refuse_duplicate(conn, result.tenant_id)
 
-    tenant_name = await _tenant_name(
-        rt, result.token_cache, result.home_account_id, result.tenant_id
+    if conn.auth_mode is AuthMode.APP_ONLY:
+        return conn, await _ask_admin_consent(rt, conn, result.tenant_id, result.username)
+    source = DelegatedTokenSource(
+        auth,
+        token_cache=result.token_cache,
+        home_account_id=result.home_account_id,
+        tenant_id=result.tenant_id,
     )
+    tenant_name = await _tenant_name(rt, source, result.tenant_id)
     conn.entra_tenant_id = result.tenant_id
     conn.tenant_name = tenant_name or conn.tenant_name
     conn.home_account_id = result.home_account_id
@@ -250,15 +266,103 @@ async def complete_connect(
     conn.token_cache = rt.cipher.encrypt(result.token_cache.encode(), bound_to=_bound(conn.id))
     await conn.save()
     log.info("connection %s connected to tenant %s", conn.id, result.tenant_id)
+    return conn, None
+
+
+async def _refuse_duplicate(conn: TenantConnection, tenant_id: str) -> None:
+    """Raises TenantAlreadyConnected when the tenant is already live here with the same scope."""
+    duplicate = (
+        await TenantConnection.filter(
+            account_id=conn.account_id,
+            entra_tenant_id=tenant_id,
+            scope=conn.scope,
+            site_id=conn.site_id,
+            status__in=LIVE,
+        )
+        .exclude(id=conn.id)
+        .first()
+    )
+    if duplicate is not None:
+        if conn.status is ConnectionStatus.PENDING and not conn.entra_tenant_id:
+            await conn.delete()
+        raise TenantAlreadyConnected(duplicate.tenant_name or tenant_id)
+
+
+async def _ask_admin_consent(
+    rt: Runtime, conn: TenantConnection, tenant_id: str, username: str
+) -> str:
+    """App-only, step 2: the admin who signed in grants application permissions for *their*
+    tenant. Their `tid` is recorded now, so the consent redirect's `tenant` is checked against
+    it rather than trusted (graph-and-msal.md: never authenticate with that parameter)."""
+    auth = _auth(rt)
+    state = secrets.token_urlsafe(32)
+    async with in_transaction():
+        request = SignInRequest(
+            connection=conn,
+            account_id=conn.account_id,
+            state_hash=_state_hash(state),
+            kind="ADMIN_CONSENT",
+            flow="",
+            expires_at=datetime.now(UTC) + SIGN_IN_TTL,
+        )
+        await request.save()
+        request.flow = rt.cipher.encrypt(
+            json.dumps({"tenant_id": tenant_id, "username": username}).encode(),
+            bound_to=f"sign_in_request:{request.id}",
+        )
+        await request.save(update_fields=["flow"])
+        conn.status_message = "waiting for an admin to grant application permissions"
+        await conn.save(update_fields=["status_message", "updated_at"])
+    return auth.admin_consent_url(tenant_id, rt.admin_consent_redirect_uri, state)
+
+
+async def complete_admin_consent(rt: Runtime, params: Mapping[str, str]) -> TenantConnection:
+    """App-only, step 3: Microsoft's admin-consent redirect. Verifies the consenting tenant is
+    the signed-in admin's and that a client-credentials token can be had, then connects with no
+    user token stored. Raises SignInFailed, ConsentNeeded, TenantAlreadyConnected,
+    MicrosoftUnavailable, NotConfigured.
+    """
+    auth = _auth(rt)
+    state = params.get("state") or ""
+    if not state:
+        raise SignInFailed("the admin-consent response has no state")
+    request, expected = await _take_sign_in(rt, state, None, kind="ADMIN_CONSENT")
+    conn = await TenantConnection.get(id=request.connection_id, account_id=request.account_id)
+    try:
+        tenant = parse_admin_consent(params, expected_state=state)
+    except SignInError as exc:
+        raise SignInFailed(exc.message) from exc
+    except ConsentRequired as exc:
+        raise ConsentNeeded(exc.message) from exc
+    tenant_id = str(expected["tenant_id"])
+    if tenant.casefold() != tenant_id.casefold():
+        raise SignInFailed("consent was given for a different tenant than the signed-in admin's")
+    if conn.entra_tenant_id and conn.entra_tenant_id != tenant_id:
+        raise SignInFailed("consent was given for a different tenant than this connection's")
+    await _refuse_duplicate(conn, tenant_id)
+    source = AppTokenSource(auth, tenant_id=tenant_id)
+    try:
+        await source(force_refresh=True)
+    except ConsentRequired as exc:
+        raise ConsentNeeded(exc.message) from exc
+    except EntraError as exc:
+        raise MicrosoftUnavailable(exc.message) from exc
+    conn.tenant_name = await _tenant_name(rt, source, tenant_id) or conn.tenant_name
+    conn.entra_tenant_id = tenant_id
+    conn.home_account_id = None
+    conn.token_cache = None  # type: ignore[assignment]
+    conn.granted_scopes = APP_SCOPE
+    conn.connected_by = str(expected.get("username") or "")[:320]
+    conn.connected_at = datetime.now(UTC)
+    conn.status = ConnectionStatus.CONNECTED
+    conn.status_message = ""
+    await conn.save()
+    log.info("connection %s connected app-only to tenant %s", conn.id, tenant_id)
     return conn
 
 
-async def _tenant_name(rt: Runtime, cache: str, home_account_id: str, tenant_id: str) -> str:
+async def _tenant_name(rt: Runtime, source: TokenSource, tenant_id: str) -> str:
     """The tenant's display name from Graph; a failure here must not undo a good sign-in."""
-    auth = _auth(rt)
-    source = DelegatedTokenSource(
-        auth, token_cache=cache, home_account_id=home_account_id, tenant_id=tenant_id
-    )
     try:
         async with GraphClient(rt.http, graph_url=rt.graph_url, token=source) as graph:
             org = await graph.organization()
@@ -290,10 +394,16 @@ async def disconnect(caller: Caller, connection_id: int) -> TenantConnection:
     return conn
 
 
-async def mark_status(conn: TenantConnection, status: ConnectionStatus, message: str) -> None:
+async def mark_status(
+    rt: Runtime, conn: TenantConnection, status: ConnectionStatus, message: str
+) -> None:
+    """Record a C6 status; webhooks hear of it when it is news (not on every failing call)."""
+    changed = conn.status is not status
     conn.status = status
     conn.status_message = message[:500]
     await conn.save(update_fields=["status", "status_message", "updated_at"])
+    if changed:
+        await notify_connection_status(rt, conn)
 
 
 @asynccontextmanager
@@ -306,20 +416,31 @@ async def graph_for(rt: Runtime, conn: TenantConnection) -> AsyncIterator[GraphC
     the connection has no usable token.
     """
     auth = _auth(rt)
-    if conn.status not in (ConnectionStatus.CONNECTED,) or not conn.token_cache:
+    if conn.status is not ConnectionStatus.CONNECTED:
+        raise ConnectionNotReady(conn.status.value, conn.status_message)
+    if conn.auth_mode is AuthMode.APP_ONLY:
+        async with _mapped_errors(rt, conn):
+            async with GraphClient(
+                rt.http,
+                graph_url=rt.graph_url,
+                token=AppTokenSource(auth, tenant_id=conn.entra_tenant_id or ""),
+            ) as graph:
+                yield graph
+        return
+    if not conn.token_cache:
         raise ConnectionNotReady(conn.status.value, conn.status_message)
     missing = set(auth.config.scopes) - set(conn.granted_scopes.split())
     if missing:
         message = "the product now needs permissions this tenant has not granted: " + ", ".join(
             sorted(s.rsplit("/", 1)[-1] for s in missing)
         )
-        await mark_status(conn, ConnectionStatus.NEEDS_CONSENT, message)
+        await mark_status(rt, conn, ConnectionStatus.NEEDS_CONSENT, message)
         raise ConsentNeeded(message)
     try:
         cache = rt.cipher.decrypt(conn.token_cache, bound_to=_bound(conn.id)).decode()
     except CipherError as exc:
         message = "the stored sign-in cannot be decrypted (was the encryption key changed?); sign in again"
-        await mark_status(conn, ConnectionStatus.NEEDS_REAUTH, message)
+        await mark_status(rt, conn, ConnectionStatus.NEEDS_REAUTH, message)
         raise ReauthNeeded(message) from exc
 
     async def persist(new_cache: str) -> None:
@@ -336,18 +457,25 @@ async def graph_for(rt: Runtime, conn: TenantConnection) -> AsyncIterator[GraphC
         tenant_id=conn.entra_tenant_id or "",
         on_cache_change=persist,
     )
-    try:
+    async with _mapped_errors(rt, conn):
         async with GraphClient(rt.http, graph_url=rt.graph_url, token=source) as graph:
             yield graph
+
+
+@asynccontextmanager
+async def _mapped_errors(rt: Runtime, conn: TenantConnection) -> AsyncIterator[None]:
+    """Microsoft's answers as domain errors, recording C6 statuses on the connection."""
+    try:
+        yield
     except ReauthRequired as exc:
         message = (
             f"Microsoft refused the stored sign-in ({exc.message}); an admin must sign in again"
         )
-        await mark_status(conn, ConnectionStatus.NEEDS_REAUTH, message)
+        await mark_status(rt, conn, ConnectionStatus.NEEDS_REAUTH, message)
         raise ReauthNeeded(message) from exc
     except ConsentRequired as exc:
         message = f"permissions are missing or were withdrawn ({exc.message}); an admin must consent again"
-        await mark_status(conn, ConnectionStatus.NEEDS_CONSENT, message)
+        await mark_status(rt, conn, ConnectionStatus.NEEDS_CONSENT, message)
         raise ConsentNeeded(message) from exc
     except (AuthUnavailable, GraphUnavailable) as exc:
         raise MicrosoftUnavailable(f"Microsoft is unavailable: {exc.message}") from exc

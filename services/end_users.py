@@ -95,7 +95,7 @@ async def create_end_user(
     email = clean_email(email)
     cleaned = {k: clean_text(k, v) for k, v in values.items()}
     key = email_key(email)
-    if await EndUser.exists(site_id=site.id, email_key=key):
+    if await EndUser.exists(account_id=caller.account_id, site_id=site.id, email_key=key):
         raise EmailTaken(email)
     try:
         user = EndUser(
@@ -125,7 +125,9 @@ async def update_end_user(caller: Caller, user_id: int, patch: EndUserPatch) -> 
     if patch.email is not None:
         email = clean_email(patch.email)
         key = email_key(email)
-        if key != user.email_key and await EndUser.exists(site_id=user.site_id, email_key=key):
+        if key != user.email_key and await EndUser.exists(
+            account_id=caller.account_id, site_id=user.site_id, email_key=key
+        ):
             raise EmailTaken(email)
         if email != user.email:
             user.email, user.email_key = email, key

@@ -59,6 +59,10 @@ class InProcessBus:
     def subscriber_count(self, topic: str) -> int:
         return len(self._topics.get(topic, ()))
 
+    def total_subscribers(self) -> int:
+        """Open subscriptions in this process (for the metrics endpoint)."""
+        return sum(len(boxes) for boxes in self._topics.values())
+
     @asynccontextmanager
     async def _subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Event]]:
         box = _Mailbox(self._size)

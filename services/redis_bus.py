@@ -45,6 +45,9 @@ class RedisBus:
     def subscriber_count(self, topic: str) -> int:
         return self._local.subscriber_count(topic)
 
+    def total_subscribers(self) -> int:
+        return self._local.total_subscribers()
+
     async def _ensure_listener(self) -> PubSub:
         if self._pubsub is None:
             self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)

@@ -79,7 +79,7 @@ async def claim_due(now: datetime) -> list[TenantConnection]:
 async def tick(rt: Runtime, now: datetime | None = None) -> list[SyncRun]:
     """One pass: fail runs of dead processes (R6), then start the due syncs."""
     now = now or datetime.now(UTC)
-    await recover_stale_runs()
+    await recover_stale_runs(rt)
     started = []
     for conn in await claim_due(now):
         try:

@@ -230,7 +230,7 @@ async def configure_import(
         if site_id in fed:
             raise SiteAlreadyConnected(sites[site_id].name)
     if conn.scope is ConnectionScope.SITE and conn.site_id in fed:
-        site = await Site.get(id=conn.site_id)
+        site = await Site.get(id=conn.site_id, account_id=caller.account_id)
         raise SiteAlreadyConnected(site.name)
     new_names = {
         clean_site_name(m.new_site_name) for m in s.mappings if m.new_site_name is not None

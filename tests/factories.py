@@ -87,7 +87,8 @@ async def connect_tenant(
     _, url = await start_connect(
         rt, caller, scope=ConnectionScope(scope), site_id=site.id if site else None, login_hint=login_hint
     )
-    return await complete_connect(rt, caller, await sign_in_params(url))
+    conn, _ = await complete_connect(rt, caller, await sign_in_params(url))
+    return conn
 
 
 async def admin_caller(tenant: Tenant) -> Any:

@@ -10,19 +10,21 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from entra.types import EntraUser
-from models import SyncRun
+from entra.types import EntraUser, RemovedUser
+from models import ChangeAction, SyncRun
 from services.errors import DomainError
 from services.sync.config import SyncConfig
 from services.sync.planner import Decision, DecisionKind, plan_user, stored_user_after
 from services.sync.progress import RunProgress
 from services.sync.reasons import SkipReason
 from services.sync.rules import Fields, email_key, entra_email
+from services.sync.scope import match_keys
 from services.sync.snapshot import ScopeIndex, StoredUser
 from services.sync.writer import (
     MAX_LOG_DISPLAY_NAME,
     MAX_LOG_EMAIL,
     MAX_LOG_OBJECT_ID,
+    MAX_LOG_REASON,
     ChangeRow,
     NewUser,
     UserUpdate,
@@ -36,6 +38,9 @@ from services.sync.writer import (
 
 log = logging.getLogger("entrasync.sync")
 
+# Loads the stored users a batch can match (its Entra ids and email keys), for delta rounds.
+Touched = Callable[[Sequence[EntraUser], Sequence[RemovedUser]], Awaitable[list[StoredUser]]]
+
 # A batch that clashes with rows written behind the run's back (a product user created meanwhile
 # with the same email) is planned again against a fresh index; a clash that persists is a bug.
 MAX_ATTEMPTS = 3
@@ -46,17 +51,27 @@ class BatchWriteFailed(DomainError):
 
 
 class SeenKeys(set[str]):
-    """The run's planned email keys (the planner's `seen_keys`), able to forget one page's keys.
+    """The run's planned email keys (the planner's `seen_keys`), each with the Entra user that
+    took it, able to forget one page's keys.
 
-    A page that is planned again must not find its own first attempt's keys as duplicates.
+    A key taken by the user being planned (`planning`) is not a duplicate: a delta round may
+    send the same user twice (a replay). A page that is planned again must not find its own
+    first attempt's keys as duplicates either.
     """
 
     def __init__(self) -> None:
         super().__init__()
+        self._owner: dict[str, str] = {}
         self._page: list[str] = []
+        self.planning = ""
+
+    def __contains__(self, key: object) -> bool:
+        owner = self._owner.get(key) if isinstance(key, str) else None
+        return owner is not None and owner != self.planning
 
     def add(self, key: str) -> None:
-        if key not in self:
+        if key not in self._owner:
+            self._owner[key] = self.planning
             self._page.append(key)
             super().add(key)
 
@@ -64,6 +79,8 @@ class SeenKeys(set[str]):
         self._page.clear()
 
     def undo_page(self) -> None:
+        for key in self._page:
+            del self._owner[key]
         self.difference_update(self._page)
         self._page.clear()
 
@@ -93,12 +110,18 @@ def counter_for(decision: Decision) -> str:
 
 
 class BatchApplier:
-    """Plans pages against the run's index and writes each as one transaction (R7: dry runs log only).
+    """Plans batches against the run's index and writes each as one transaction (R7: dry runs log only).
 
     Per batch, a fixed handful of statements whatever its size: UPDATE end users (executemany),
     INSERT end users (SQLite: executemany and one SELECT of their ids; PostgreSQL: one INSERT
     from arrays RETURNING them), INSERT change-log rows (executemany), and the run's counters
     (UPDATE, and the cancel flag's SELECT). Unchanged users write nothing (S10).
+
+    A full round plans every batch against one index of the whole scope, loaded once
+    (`reload_index` loads it again when a batch clashes). With `touched` (delta rounds, R9) the
+    index is built before each batch from just the stored users that batch can match, which
+    `touched` loads; a dry run lays what its earlier batches would have written over them, so
+    that it plans what the real run would.
     """
 
     def __init__(
@@ -109,6 +132,8 @@ class BatchApplier:
         group_member_ids: frozenset[str] | None,
         progress: RunProgress,
         reload_index: Callable[[], Awaitable[ScopeIndex]],
+        *,
+        touched: Touched | None = None,
     ) -> None:
         self._run = run
         self._config = config
@@ -116,19 +141,31 @@ class BatchApplier:
         self._members = group_member_ids
         self._progress = progress
         self._reload = reload_index
+        self._touched = touched
         self._seen = SeenKeys()
         self._next_provisional = 0
         # This page's creations by provisional id: decisions planned after them may name them.
         self._provisional: dict[int, StoredUser] = {}
+        # With `touched`, a dry run's creations and updates by id: the rows it would have left.
+        self._dry_rows: dict[int, StoredUser] = {}
         self._done = 0  # Entra users already applied, for messages
+        # With `touched`: the Entra ids this run planned or logged (the W4 look-ups skip them).
+        self.seen_ids: set[str] = set()
 
-    async def apply(self, page: Sequence[EntraUser]) -> None:
-        """Plan and write one page. Raises BatchWriteFailed when it cannot be saved."""
+    async def apply(self, page: Sequence[EntraUser], removed: Sequence[RemovedUser] = ()) -> None:
+        """Plan and write one batch: users to create/update/skip, and `@removed` entries, which
+        are logged and never applied (S5). Raises BatchWriteFailed when it cannot be saved."""
+        users = _last_of_each(page)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             self._seen.start_page()
-            planned = self._plan(page)
+            if self._touched is not None:
+                try:
+                    self.index = await self._index_of(self._touched, users, removed)
+                except Exception as exc:
+                    raise self._failure(page, exc) from exc
+            planned = self._plan(users)
             try:
-                await self._write(planned, len(page))
+                await self._write(planned, removed, len(page))
             except IntegrityError as exc:
                 self._seen.undo_page()
                 if attempt == MAX_ATTEMPTS:
@@ -138,12 +175,48 @@ class BatchApplier:
                     self._run.id,
                     exc,
                 )
-                self.index = await self._reload()
+                if self._touched is None:
+                    self.index = await self._reload()
             except Exception as exc:
                 raise self._failure(page, exc) from exc
             else:
                 self._done += len(page)
+                if self._touched is not None:
+                    self.seen_ids.update(user.id for user in users)
+                    self.seen_ids.update(r.id for r in removed)
+                    if self._run.dry_run:
+                        self._keep_dry_rows(planned)
                 return
+
+    async def _index_of(
+        self, touched: Touched, users: list[EntraUser], removed: Sequence[RemovedUser]
+    ) -> ScopeIndex:
+        stored = await touched(users, removed)
+        if not self._dry_rows:
+            return ScopeIndex.from_users(stored)
+        ids = {user.id for user in users} | {r.id for r in removed}
+        keys = match_keys(users, self._config.match_attribute)
+        laid = [
+            row
+            for row in self._dry_rows.values()
+            if row.entra_object_id in ids or row.email_key in keys
+        ]
+        index = ScopeIndex.from_users(
+            [row for row in stored if row.id not in self._dry_rows]
+            + [row for row in laid if row.id > 0]
+        )
+        for row in laid:
+            if row.id < 0:  # a creation: never outranks a stored link, as in `_plan`
+                index.add(row)
+        return index
+
+    def _keep_dry_rows(self, planned: list[_Planned]) -> None:
+        for item in planned:
+            if item.created is not None:
+                self._dry_rows[item.created.id] = item.created
+            elif item.decision.kind is DecisionKind.UPDATE:
+                after = stored_user_after(item.decision)
+                self._dry_rows[after.id] = after
 
     def _failure(self, page: Sequence[EntraUser], exc: Exception) -> BatchWriteFailed:
         log.error("sync run %s: batch write failed", self._run.id, exc_info=exc)
@@ -158,6 +231,7 @@ class BatchApplier:
         planned: list[_Planned] = []
         self._provisional.clear()
         for user in page:
+            self._seen.planning = user.id
             decision = plan_user(user, self._config, self.index, self._members, self._seen)
             created = None
             if decision.kind is DecisionKind.CREATE:
@@ -169,11 +243,15 @@ class BatchApplier:
             planned.append(_Planned(user, decision, created))
         return planned
 
-    async def _write(self, planned: list[_Planned], fetched: int) -> None:
+    async def _write(
+        self, planned: list[_Planned], removed: Sequence[RemovedUser], fetched: int
+    ) -> None:
         counts = {"fetched": fetched}
         for item in planned:
             name = counter_for(item.decision)
             counts[name] = counts.get(name, 0) + 1
+        if removed:
+            counts["removed"] = len(removed)
         news = [p for p in planned if p.created is not None]
         updates = [p for p in planned if p.decision.kind is DecisionKind.UPDATE]
         now = datetime.now(UTC)
@@ -190,6 +268,7 @@ class BatchApplier:
                         assert p.created is not None
                         p.created.id = ids[(p.created.site_id, p.created.email_key)]
                 rows = [row for p in planned if (row := self._change_row(p)) is not None]
+                rows.extend(self._removed_row(r) for r in removed)
                 await insert_changes(db, run.id, run.account_id, rows)
                 self._progress.add(**counts)
                 added = True
@@ -198,6 +277,21 @@ class BatchApplier:
             if added:
                 self._progress.add(**{name: -n for name, n in counts.items()})
             raise
+
+    def _removed_row(self, removed: RemovedUser) -> ChangeRow:
+        """R9: Entra deleted this user (`changed`: soft, restorable; `deleted`: hard). The log
+        names the end user linked to it, which the sync leaves as it is (S5)."""
+        held = self.index.linked(self._config.tenant_id, removed.id)
+        return ChangeRow(
+            action=ChangeAction.REMOVED.value,
+            entra_object_id=loggable(removed.id, MAX_LOG_OBJECT_ID),
+            email="" if held is None else loggable(held.email, MAX_LOG_EMAIL),
+            display_name="",
+            end_user_id=held.id if held is not None and held.id > 0 else None,
+            site_id=None if held is None else held.site_id,
+            reason=loggable(removed.reason, MAX_LOG_REASON),
+            changes={},
+        )
 
     def _change_row(self, item: _Planned) -> ChangeRow | None:
         d, user = item.decision, item.user
@@ -229,6 +323,22 @@ class BatchApplier:
             reason=reason,
             changes=changes,
         )
+
+
+def _last_of_each(page: Sequence[EntraUser]) -> list[EntraUser]:
+    """A user sent twice (a delta replay) is planned once, with its last representation, where
+    it first appeared. Users without an id are all kept (each is skipped as INVALID_ID)."""
+    users: list[EntraUser] = []
+    at: dict[str, int] = {}
+    for user in page:
+        where = at.get(user.id) if user.id else None
+        if where is None:
+            if user.id:
+                at[user.id] = len(users)
+            users.append(user)
+        else:
+            users[where] = user
+    return users
 
 
 def _new_of(item: _Planned) -> NewUser:

@@ -17,6 +17,7 @@ COUNTERS = (
     "skipped_filter",
     "skipped_unmapped",
     "errors",
+    "removed",
 )
 TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
@@ -42,6 +43,7 @@ def snapshot(run: SyncRun) -> dict[str, Any]:
         "account_id": run.account_id,
         "status": run.status.value,
         "phase": run.phase,
+        "mode": run.mode.value if run.mode is not None else None,
         "dry_run": run.dry_run,
         "total": run.total,
         "percent": percent,

@@ -13,7 +13,7 @@ import pytest
 def _run(args: list[str], data: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENTRASYNC_")}
     env["ENTRASYNC_DATA_DIR"] = str(data)
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         capture_output=True,
         text=True,
@@ -64,7 +64,7 @@ def test_serve_answers_authenticated_queries_and_readiness(tmp_path: Path) -> No
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENTRASYNC_")}
     env |= {"ENTRASYNC_DATA_DIR": str(tmp_path), "ENTRASYNC_PORT": str(port)}
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve"],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -32,24 +32,43 @@ async def _configured(rt: Runtime) -> tuple[TenantConnection, Tenant]:
 
     site = await Site.create(account_id=t.account.id, name="All")
     mappings = (MappingInput(value="Undefined", site_id=site.id),)
-    await configure_import(rt, caller, conn.id, ImportSettings(classification=Classification.OFFICE, mappings=mappings, user_types=("MEMBER",)))
+    await configure_import(
+        rt,
+        caller,
+        conn.id,
+        ImportSettings(
+            classification=Classification.OFFICE, mappings=mappings, user_types=("MEMBER",)
+        ),
+    )
     return await TenantConnection.get(id=conn.id), t
 
 
-async def test_r4_set_schedule_through_the_api(sim_client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_r4_set_schedule_through_the_api(
+    sim_client: httpx.AsyncClient, runtime: Runtime
+) -> None:
     conn, t = await _configured(runtime)
     cid = encode_id("TenantConnection", conn.id)
-    ok = (await gql(sim_client, t.admin_key, SCHEDULE, {"id": cid, "m": 60}))["data"]["setSyncSchedule"]
+    ok = (await gql(sim_client, t.admin_key, SCHEDULE, {"id": cid, "m": 60}))["data"][
+        "setSyncSchedule"
+    ]
     assert ok["connection"]["syncIntervalMinutes"] == 60 and ok["connection"]["nextSyncAt"]
     for bad in (1, 10081):
-        res = (await gql(sim_client, t.admin_key, SCHEDULE, {"id": cid, "m": bad}))["data"]["setSyncSchedule"]
+        res = (await gql(sim_client, t.admin_key, SCHEDULE, {"id": cid, "m": bad}))["data"][
+            "setSyncSchedule"
+        ]
         assert res["__typename"] == "ValidationError"
-    denied = (await gql(sim_client, t.tech_key, SCHEDULE, {"id": cid, "m": 60}))["data"]["setSyncSchedule"]
+    denied = (await gql(sim_client, t.tech_key, SCHEDULE, {"id": cid, "m": 60}))["data"][
+        "setSyncSchedule"
+    ]
     assert denied["__typename"] == "PermissionDeniedError"
     other = await make_account()
-    foreign = (await gql(sim_client, other.admin_key, SCHEDULE, {"id": cid, "m": 60}))["data"]["setSyncSchedule"]
+    foreign = (await gql(sim_client, other.admin_key, SCHEDULE, {"id": cid, "m": 60}))["data"][
+        "setSyncSchedule"
+    ]
     assert foreign["__typename"] == "NotFoundError"
-    off = (await gql(sim_client, t.admin_key, SCHEDULE, {"id": cid, "m": None}))["data"]["setSyncSchedule"]
+    off = (await gql(sim_client, t.admin_key, SCHEDULE, {"id": cid, "m": None}))["data"][
+        "setSyncSchedule"
+    ]
     assert off["connection"] == {"syncIntervalMinutes": None, "nextSyncAt": None}
 
 
@@ -57,8 +76,12 @@ async def test_r4_tick_starts_only_due_connections(runtime: Runtime) -> None:
     due, _ = await _configured(runtime)
     later, _ = await _configured(runtime)
     now = datetime.now(UTC)
-    await TenantConnection.filter(id=due.id).update(sync_interval_minutes=30, next_sync_at=now - timedelta(seconds=1))
-    await TenantConnection.filter(id=later.id).update(sync_interval_minutes=30, next_sync_at=now + timedelta(minutes=5))
+    await TenantConnection.filter(id=due.id).update(
+        sync_interval_minutes=30, next_sync_at=now - timedelta(seconds=1)
+    )
+    await TenantConnection.filter(id=later.id).update(
+        sync_interval_minutes=30, next_sync_at=now + timedelta(minutes=5)
+    )
     started = await tick(runtime, now)
     assert [r.connection_id for r in started] == [due.id]
     assert started[0].trigger is RunTrigger.SCHEDULE
@@ -68,12 +91,16 @@ async def test_r4_tick_starts_only_due_connections(runtime: Runtime) -> None:
     await runtime.extras["runner"].wait(started[0].id)
 
 
-async def test_r4_r5_concurrent_schedulers_start_a_connection_once(runtime: Runtime, sim_settings: object) -> None:
+async def test_r4_r5_concurrent_schedulers_start_a_connection_once(
+    runtime: Runtime, sim_settings: object
+) -> None:
     from api.runtime import open_runtime
 
     conn, _ = await _configured(runtime)
     now = datetime.now(UTC)
-    await TenantConnection.filter(id=conn.id).update(sync_interval_minutes=5, next_sync_at=now - timedelta(seconds=1))
+    await TenantConnection.filter(id=conn.id).update(
+        sync_interval_minutes=5, next_sync_at=now - timedelta(seconds=1)
+    )
     async with open_runtime(sim_settings) as other, open_runtime(sim_settings) as third:  # type: ignore[arg-type]
         results = await asyncio.gather(tick(runtime, now), tick(other, now), tick(third, now))
         started = [run for batch in results for run in batch]
@@ -88,7 +115,9 @@ async def test_r4_r5_concurrent_schedulers_start_a_connection_once(runtime: Runt
 async def test_c7_disconnect_stops_the_schedule(runtime: Runtime) -> None:
     conn, t = await _configured(runtime)
     now = datetime.now(UTC)
-    await TenantConnection.filter(id=conn.id).update(sync_interval_minutes=5, next_sync_at=now - timedelta(seconds=1))
+    await TenantConnection.filter(id=conn.id).update(
+        sync_interval_minutes=5, next_sync_at=now - timedelta(seconds=1)
+    )
     await disconnect(await admin_caller(t), conn.id)
     row = await TenantConnection.get(id=conn.id)
     assert row.status is ConnectionStatus.DISCONNECTED and row.sync_interval_minutes is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -120,13 +121,15 @@ async def _committed(run: SyncRun) -> bool:
 
 
 async def test_r10_throttled_and_failing_pages_give_the_same_result(harness: Harness) -> None:
+    harness.rt.full_sync_every = timedelta(0)  # the re-run is a full round, which re-creates
     tenant = harness.big_tenant()
     conn = await harness.connect(domain=tenant.domain)
     clean = await harness.run(conn)
     expected = await harness.synced_state()
     await EndUser.all().delete()
     faults = harness.sim.state.faults
-    # The count gets its own faults (and gives up: it is best effort), so the others hit pages.
+    # The count gets its own faults (and gives up: it is best effort). The others hit the round's
+    # first request matching /v1.0/users: its delta link ($deltatoken=latest, R9), then pages.
     faults.script("/v1.0/users/$count", [Fault(503, retry_after=0.01)] * 6)
     faults.script(
         "/v1.0/users",
@@ -149,8 +152,9 @@ async def test_r10_throttled_and_failing_pages_give_the_same_result(harness: Har
         clean.errors,
     )
     assert (clean.total, again.total) == (len(tenant.users), None)
-    statuses = [r.status for r in harness.sim.state.requests[start:] if r.path == "/v1.0/users"]
-    assert statuses.count(200) == 3 and sorted(set(statuses)) == [200, 429, 503, 504]
+    round_paths = ("/v1.0/users", "/v1.0/users/delta")
+    statuses = [r.status for r in harness.sim.state.requests[start:] if r.path in round_paths]
+    assert statuses.count(200) == 3 + 1 and sorted(set(statuses)) == [200, 429, 503, 504]
 
 
 async def test_r10_graph_failure_beyond_retries_fails_the_run_without_a_partial_batch(

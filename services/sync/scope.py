@@ -1,0 +1,99 @@
+"""The connection's scope read from the database: whole for a full round, or the rows a batch touches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from tortoise.expressions import F
+from tortoise.queryset import QuerySet
+
+from entra.types import EntraUser
+from models import ConnectionScope, EndUser, TenantConnection
+from services.sync.rules import email_key, entra_email, normalize_email
+from services.sync.snapshot import STORED_USER_COLUMNS, ScopeIndex, StoredUser
+
+# Values per IN list: under SQLite's 32,766 host parameters, and short enough for any planner.
+IN_CHUNK = 1000
+
+
+def scope_of(conn: TenantConnection) -> QuerySet[EndUser]:
+    """S2: the end users a connection matches against: its site, or every site of its account."""
+    users = EndUser.filter(account_id=conn.account_id)
+    if conn.scope is ConnectionScope.SITE:
+        users = users.filter(site_id=conn.site_id)
+    return users
+
+
+async def load_index(conn: TenantConnection) -> ScopeIndex:
+    """The whole scope in one query (full rounds: every user of the tenant is planned)."""
+    return ScopeIndex.from_rows(await scope_of(conn).values_list(*STORED_USER_COLUMNS))
+
+
+def match_keys(users: Iterable[EntraUser], match_attribute: str) -> set[str]:
+    """The email keys the planner will look up for these users (S2), as `plan_user` derives them."""
+    keys: set[str] = set()
+    for user in users:
+        raw = entra_email(user, match_attribute)
+        email = normalize_email(raw) if raw is not None else None
+        if email is not None:
+            keys.add(email_key(email))
+    return keys
+
+
+async def load_touched(
+    conn: TenantConnection, object_ids: Iterable[str], keys: Iterable[str]
+) -> list[StoredUser]:
+    """The scope's users a batch can match: linked to one of `object_ids`, or holding one of `keys`.
+
+    For those Entra users the planner reads nothing else from the index (`match` looks up the
+    link by object id and the candidates by email key), so an index of these rows gives the
+    decisions the whole scope would. Two indexed queries per IN chunk: (account,
+    entra_object_id) and (account, email_key).
+    """
+    rows: dict[int, StoredUser] = {}
+    for column, values in (("entra_object_id", object_ids), ("email_key", keys)):
+        wanted = list(dict.fromkeys(values))
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            found = await (
+                scope_of(conn).filter(**{f"{column}__in": chunk}).values_list(*STORED_USER_COLUMNS)
+            )
+            for row in found:
+                rows[int(row[0])] = StoredUser(*row)
+    return list(rows.values())
+
+
+async def linked_object_ids(conn: TenantConnection, tenant_id: str) -> set[str]:
+    """Entra object ids of this tenant that a user of the scope holds an intact link to (S7)."""
+    rows = await (
+        scope_of(conn)
+        .filter(entra_tenant_id=tenant_id, entra_object_id__not_isnull=True)
+        .values_list("entra_object_id", "entra_last_email", "email_key")
+    )
+    return {
+        str(object_id)
+        for object_id, last_email, key in rows
+        if last_email is not None and email_key(str(last_email)) == key
+    }
+
+
+async def edited_in_product(conn: TenantConnection, tenant_id: str, since: datetime) -> list[str]:
+    """Entra object ids of the scope's users linked to this tenant that the product changed after
+    `since` and after the sync last wrote them (S6, S7).
+
+    A sync writes `updated_at` and `last_synced_at` together; a product edit moves `updated_at`
+    alone. A full round would overwrite such an edit (S6), or create a new user when the email
+    was changed (S7), but the Entra object did not change, so a delta round must ask for it.
+    """
+    rows = await (
+        scope_of(conn)
+        .filter(
+            entra_tenant_id=tenant_id,
+            entra_object_id__not_isnull=True,
+            updated_at__gt=since,
+        )
+        .filter(updated_at__gt=F("last_synced_at"))
+        .values_list("entra_object_id", flat=True)
+    )
+    return sorted({str(object_id) for object_id in rows})

@@ -1,0 +1,76 @@
+"""What each event's `data` holds, built from the objects the sync and connections already have.
+
+Ids are the API's global ids, so a receiver can query the object back over GraphQL.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from models import ConnectionStatus, RunStatus, SyncRun, TenantConnection, WebhookEvent
+from services.runtime import Runtime
+from services.webhooks.dispatcher import notify
+
+ATTENTION = (ConnectionStatus.NEEDS_REAUTH, ConnectionStatus.NEEDS_CONSENT)
+
+
+def global_id(type_name: str, pk: int) -> str:
+    """The API's global id of an object (Relay: base64 of "Type:pk")."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def run_data(run: SyncRun) -> dict[str, Any]:
+    """RUN_SUCCEEDED / RUN_FAILED: the run's counters, as the SyncRun type names them."""
+    return {
+        "run": {
+            "id": global_id("SyncRun", run.id),
+            "connectionId": global_id("TenantConnection", run.connection_id),
+            "status": run.status.value,
+            "trigger": run.trigger.value,
+            "dryRun": run.dry_run,
+            "fetched": run.fetched,
+            "created": run.created,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "skippedByFilter": run.skipped_filter,
+            "skippedUnmapped": run.skipped_unmapped,
+            "errors": run.errors,
+            "errorMessage": run.error_message,
+            "startedAt": _time(run.started_at),
+            "finishedAt": _time(run.finished_at),
+        }
+    }
+
+
+def connection_data(conn: TenantConnection) -> dict[str, Any]:
+    """CONNECTION_NEEDS_ATTENTION: which connection, its status, and what an admin must do."""
+    return {
+        "connection": {
+            "id": global_id("TenantConnection", conn.id),
+            "status": conn.status.value,
+            "statusMessage": conn.status_message,
+            "tenantId": conn.entra_tenant_id,
+            "tenantName": conn.tenant_name,
+        }
+    }
+
+
+async def notify_run_finished(rt: Runtime, run: SyncRun) -> None:
+    """RUN_SUCCEEDED or RUN_FAILED for a finished run; nothing for other statuses. Never raises."""
+    if run.status is RunStatus.SUCCEEDED:
+        await notify(rt, run.account_id, WebhookEvent.RUN_SUCCEEDED, run_data(run))
+    elif run.status is RunStatus.FAILED:
+        await notify(rt, run.account_id, WebhookEvent.RUN_FAILED, run_data(run))
+
+
+async def notify_connection_status(rt: Runtime, conn: TenantConnection) -> None:
+    """CONNECTION_NEEDS_ATTENTION when the connection is NEEDS_REAUTH or NEEDS_CONSENT. Never raises."""
+    if conn.status in ATTENTION:
+        await notify(
+            rt, conn.account_id, WebhookEvent.CONNECTION_NEEDS_ATTENTION, connection_data(conn)
+        )

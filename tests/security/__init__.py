@@ -1,0 +1,1 @@
+"""Security: the API under attack (issue 7)."""
