@@ -63,8 +63,11 @@ def _guide(base: str, key: str, sim_url: str) -> str:
     return f"""
   entrasync demo is running (SQLite under the data folder, a simulated Microsoft at {sim_url})
 
+  Console:    {base}/console/  (sign in with the admin key below; it walks you through everything)
   GraphiQL:   {base}/graphql   (Headers pane: {{"Authorization": "Bearer {key}"}})
   Admin key:  {key}
+
+  Or by hand, in GraphiQL:
 
   1. Connect the account to the simulated tenant:
        mutation {{ startConnect(input: {{scope: ACCOUNT}}) {{ ... on StartConnectPayload {{ signInUrl connection {{ id }} }} }} }}

@@ -34,6 +34,7 @@ from services.errors import DomainError, NotFound
 from services.runtime import Runtime
 
 if TYPE_CHECKING:
+    from schema.sync import SyncRun
     from schema.wizard import ImportConfiguration
 
 ConnectionScope = strawberry.enum(
@@ -85,6 +86,15 @@ class TenantConnection(relay.Node):
             return None
         row = await info.context.site_loader.load(self.site_pk)
         return Site.from_model(row) if row else None
+
+    @strawberry.field(description="The newest sync run of this connection, if any.")
+    async def last_run(
+        self, info: Info
+    ) -> Annotated[SyncRun, strawberry.lazy("schema.sync")] | None:
+        from schema.sync import SyncRun
+
+        row = await info.context.last_run_loader.load(self.id)
+        return SyncRun.from_model(row) if row else None
 
     @strawberry.field(
         description="The saved import configuration (W7); null until configureImport."

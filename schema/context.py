@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
+from tortoise.functions import Max
 
-from models import Site
+from models import Site, SyncRun
 from services.caller import Caller
 from services.errors import PermissionDenied
 
@@ -29,9 +30,11 @@ class Context:
     caller: Caller | None = None
     connection_params: dict[str, Any] | None = None
     site_loader: DataLoader[int, Site | None] = field(init=False)
+    last_run_loader: DataLoader[int, SyncRun | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.site_loader = DataLoader(load_fn=self._load_sites)
+        self.last_run_loader = DataLoader(load_fn=self._load_last_runs)
 
     @property
     def who(self) -> Caller:
@@ -39,6 +42,19 @@ class Context:
         if self.caller is None:
             raise PermissionDenied("authentication required")
         return self.caller
+
+    async def _load_last_runs(self, connection_ids: list[int]) -> list[SyncRun | None]:
+        """The newest run of each connection, in two queries whatever the number of connections."""
+        account = self.who.account_id
+        newest = (
+            await SyncRun.filter(account_id=account, connection_id__in=connection_ids)
+            .annotate(newest=Max("id"))
+            .group_by("connection_id")
+            .values_list("newest", flat=True)
+        )
+        rows = await SyncRun.filter(account_id=account, id__in=[int(str(n)) for n in newest])
+        by_connection = {row.connection_id: row for row in rows}
+        return [by_connection.get(i) for i in connection_ids]
 
     async def _load_sites(self, ids: list[int]) -> list[Site | None]:
         # Scoped to the caller's account, so a loader can never leak another account's site (A4).

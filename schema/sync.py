@@ -34,6 +34,7 @@ from services.errors import DomainError, NotFound
 from services.events import account_runs_topic, run_topic
 from services.sync import runs
 from services.sync.progress import TERMINAL, snapshot
+from services.sync.reasons import reason_text
 
 RunStatus = strawberry.enum(_RunStatus, description="R1: a run's lifecycle.")
 RunTrigger = strawberry.enum(_RunTrigger)
@@ -138,6 +139,12 @@ class ChangeLogEntry:
         description="For SKIP: the reason code (FILTERED_GROUP, UNMAPPED, NO_EMAIL, ...)."
     )
     changes: JSON = strawberry.field(description='{"field": ["old", "new"]} for CREATE and UPDATE.')
+
+    @strawberry.field(
+        description="The reason in plain words, for people (the code is for scripts)."
+    )
+    def reason_message(self) -> str:
+        return reason_text(self.reason)
 
     @classmethod
     def from_model(cls, m: ChangeModel) -> ChangeLogEntry:

@@ -79,3 +79,18 @@ class Trim(NamedTuple):
     field: str
     reason: TrimReason
     original_length: int
+
+
+_REMOVED = {
+    "changed": "Deleted in Entra (restorable for 30 days); the product user is left untouched (S5).",
+    "deleted": "Permanently deleted in Entra; the product user is left untouched (S5).",
+}
+
+
+def reason_text(code: str) -> str:
+    """Plain words for a change-log reason code (skip reasons, removals); '' for none."""
+    if not code:
+        return ""
+    if code in SkipReason.__members__:
+        return SkipReason(code).message
+    return _REMOVED.get(code, code)

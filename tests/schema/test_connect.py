@@ -257,3 +257,16 @@ async def test_c3_token_canary_appears_nowhere(
     for where, text in haystacks.items():
         for secret in secrets:
             assert secret not in text, f"a token leaked into {where}"
+
+
+async def test_connections_show_their_newest_run(sim_client: httpx.AsyncClient) -> None:
+    from models import ConnectionScope, RunStatus, SyncRun
+
+    t = await make_account()
+    conns = [await TenantConnection.create(account_id=t.account.id, scope=ConnectionScope.ACCOUNT) for _ in range(3)]
+    for conn in conns[:2]:
+        for status in (RunStatus.FAILED, RunStatus.SUCCEEDED):
+            await SyncRun.create(account_id=t.account.id, connection=conn, status=status)
+    body = await gql(sim_client, t.tech_key, "{ tenantConnections { edges { node { lastRun { status } } } } }")
+    runs = [e["node"]["lastRun"] for e in body["data"]["tenantConnections"]["edges"]]
+    assert runs == [{"status": "SUCCEEDED"}, {"status": "SUCCEEDED"}, None]
