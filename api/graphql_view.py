@@ -27,8 +27,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -44,10 +45,10 @@ from api.transport import (
     Guards,
     bearer,
     client_address,
-    envelope_error,
     error_response,
     frame_error,
     is_json,
+    parse_envelope,
     rate_limited,
     read_body,
     replay_body,
@@ -61,6 +62,7 @@ from services.logctx import request_id
 log = logging.getLogger("entrasync.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
 
 
 def _new_request_id(offered: str | None = None) -> str:
@@ -190,18 +192,42 @@ class GraphQLApp(GraphQL[Context, None]):
                 )
             except ClientGone:
                 return Response(status_code=400)
-            if reason := envelope_error(body):
-                return error_response(400, reason, "BAD_REQUEST")
-            receive = replay_body(body, receive)
-            # Media types are case-insensitive; strawberry compares them as written.
-            scope["headers"] = [
-                (k, b"application/json" if k == b"content-type" else v) for k, v in scope["headers"]
-            ]
+            data = parse_envelope(body)
+            if isinstance(data, str):
+                return error_response(400, data, "BAD_REQUEST")
+            return await self._execute(Request(scope, replay_body(body, receive)), data)
         try:
             return await self.run(Request(scope, receive))
         except HTTPException as exc:
             code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
             return error_response(exc.status_code, exc.reason, code)
+
+    async def _execute(self, request: Request, data: dict[str, Any]) -> Response:
+        """One POSTed operation, as strawberry's view runs it, minus parsing the request again.
+
+        `data` passed `parse_envelope`: `query` is a string; `variables`, `operationName` and
+        `extensions` are absent or of the right type; and the content type is JSON.
+        """
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        try:
+            result = await self.schema.execute(
+                data["query"],
+                variable_values=data.get("variables"),
+                context_value=context,
+                root_value=None,  # what strawberry's get_root_value gives
+                operation_name=data.get("operationName"),
+                allowed_operation_types=_POST_OPERATIONS,
+                operation_extensions=data.get("extensions"),
+            )
+        # The refusals of strawberry's execute_single, with the same reasons.
+        except CannotGetOperationTypeError as exc:
+            return error_response(400, exc.as_http_error_reason(), "BAD_REQUEST")
+        except InvalidOperationTypeError as exc:
+            return error_response(400, exc.as_http_error_reason("POST"), "BAD_REQUEST")
+        except MissingQueryError:
+            return error_response(400, "No GraphQL query found in the request", "BAD_REQUEST")
+        return self.create_response(await self.process_result(request, result), sub_response)
 
     def _too_large(self) -> Response:
         return error_response(

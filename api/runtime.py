@@ -109,6 +109,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             liveness=liveness(settings),
             worker_name=settings.worker_name or default_worker_name(),
             full_sync_every=timedelta(hours=settings.full_sync_hours),
+            mass_change_min_users=settings.mass_change_min_users,
         )
         # Closed first (the stack unwinds backwards): runs executing here stop while the
         # database, HTTP session and bus they use are still open.

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # R9: syncs between full rounds are incremental (Graph delta); a full round runs when the
     # last one is this many hours old, and after every configuration change. 0: always full.
     full_sync_hours: float = Field(default=24.0, ge=0)
+    # The mass-change guard checks only runs of connections with at least this many imported
+    # users (a first import, or a small tenant, never waits for an approval).
+    mass_change_min_users: int = Field(default=20, ge=1)
 
     # Operations: logs as JSON lines (the default in production) or text; /metrics optionally
     # behind a bearer token of its own (Prometheus' `authorization` scrape setting).

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope
@@ -96,13 +97,22 @@ async def read_body(receive: Receive, max_bytes: int) -> bytes:
 
 def envelope_error(body: bytes) -> str | None:
     """Why the body is not one GraphQL-over-HTTP request object, or None when it is."""
+    parsed = parse_envelope(body)
+    return parsed if isinstance(parsed, str) else None
+
+
+def parse_envelope(body: bytes) -> dict[str, Any] | str:
+    """The body's GraphQL request object, or why it is not one (see `envelope_error`)."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
         return "the request body is not valid JSON"
     if isinstance(data, list):
         return "batched operations are not supported; send one operation per request"
-    return request_error(data)
+    if reason := request_error(data):
+        return reason
+    assert isinstance(data, dict)
+    return data
 
 
 def request_error(data: object) -> str | None:

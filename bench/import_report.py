@@ -97,7 +97,7 @@ def _resync_rows(
         (f"**{label}**", wall),
         ("counters", counters),
         ("end_user rows written (row digests / triggers)", written),
-        ("SQL statements per 1,000 users", sql),
+        ("SQL statements per 1,000 tenant users", sql),
     ]
 
 
@@ -124,7 +124,7 @@ def figures(results: dict[str, Any]) -> list[str]:
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("**Import** into an empty database", lambda d: f"**{imp(d)['wall_s']:.2f} s, {imp(d)['users_per_s']:,.0f} users/s** ({imp(d)['mode']})"),
         ("import: the run's counters", lambda d: _counters(imp(d))),
-        ("import: SQL statements per 1,000 users", lambda d: _sql(imp_i(d), users)),
+        ("import: SQL statements per 1,000 tenant users", lambda d: _sql(imp_i(d), users)),
     ]  # fmt: skip
     for name, label in RESYNCS:
         rows += _resync_rows(name, label, users)

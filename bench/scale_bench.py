@@ -4,15 +4,16 @@ Run from the repository root with PostgreSQL and Redis reachable (as for the tes
 
     python -m bench.scale_bench                  # 4 tenants x 25,000 users; 1x1, 2x1, 4x1, 1x4
     python -m bench.scale_bench --page-delay 0.2 # the same with Graph-like latency per page
-    python -m bench.scale_bench --quick          # CI smoke: 4 x 2,000 users; 1x1 and 2x1
+    python -m bench.scale_bench --quick          # CI smoke: 4 x 2,000 users; 1x1 and 2x1, once
 
 A configuration "WxC" is W worker processes executing up to C runs each. The simulator runs as
 a process of its own with all the tenants. Each configuration gets a fresh PostgreSQL database
 (migrated), fresh accounts each connected to one tenant (SITE scope, members and guests), and
 its workers, started and ready before the clock starts. The clock runs from queueing every
 tenant's run (the startSync service, in this process, with ENTRASYNC_WORKERS=external) to the
-end of the last one. Every run must succeed and create its users; the figures are wall times,
-never assertions.
+end of the last one. Each configuration is measured `--rounds` times (2), in alternating order,
+and reported by its median. Every run must succeed (exit 1 otherwise); the figures are wall
+times, never assertions.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -46,7 +48,7 @@ from services.connections import complete_connect, start_connect
 from services.sync.runs import runner_of, start_sync
 from services.wizard import ImportSettings, configure_import
 from simulator.registration import DEMO_APP
-from tests.scale.processes import HOST, Processes, entrasync_env, free_port
+from tests.scale.processes import HOST, Child, Processes, entrasync_env, free_port
 
 PG_ADMIN = os.environ.get("ENTRASYNC_TEST_PG", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("ENTRASYNC_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -64,6 +66,15 @@ class Outcome:
     engine_s: list[float]  # each run's started_at -> finished_at
     runs_per_worker: list[int]
     statuses: list[str]
+    errors: list[str]
+    worker_cpu_s: float  # CPU time the workers spent while measured (user + system)
+    sim_cpu_s: float  # the same for the simulator (the fake Graph)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _parse_configs(text: str) -> list[tuple[int, int]]:
@@ -113,7 +124,7 @@ async def _sign_in(url: str) -> dict[str, str]:
 
 
 async def _measure(
-    config: tuple[int, int], sim_url: str, domains: list[str], args: argparse.Namespace
+    config: tuple[int, int], sim: Child, sim_url: str, domains: list[str]
 ) -> Outcome:
     workers, concurrency = config
     url = await _fresh_database()
@@ -171,11 +182,14 @@ async def _measure(
             children = await asyncio.gather(
                 *(procs.worker(f"w{n}", env, concurrency=concurrency) for n in range(workers))
             )
+            cpu = sum(cpu_seconds(c.pid) for c in children), cpu_seconds(sim.pid)
             started = time.perf_counter()
             run_ids = [(await start_sync(rt, caller, conn))[0].id for caller, conn in ready]
             async with asyncio.timeout(RUN_TIMEOUT):
                 await asyncio.gather(*(runner_of(rt).wait(i, poll=0.05) for i in run_ids))
             wall = time.perf_counter() - started
+            worker_cpu = sum(cpu_seconds(c.pid) for c in children) - cpu[0]
+            sim_cpu = cpu_seconds(sim.pid) - cpu[1]
             runs = await SyncRun.filter(id__in=run_ids).order_by("id")
             pids = [str(c.pid) for c in children]
             per_worker = [sum(1 for r in runs if r.worker.endswith(f":{p}")) for p in pids]
@@ -203,25 +217,39 @@ async def _measure(
         engine_s=[round(s, 2) for s in engine],
         runs_per_worker=per_worker,
         statuses=[r.status.value for r in runs],
+        errors=sorted({r.error_message for r in runs if r.error_message}),
+        worker_cpu_s=round(worker_cpu, 2),
+        sim_cpu_s=round(sim_cpu, 2),
     )
 
 
 def _table(outcomes: list[Outcome], args: argparse.Namespace) -> str:
-    base = outcomes[0].wall_s
+    """One row per configuration: the median over rounds, and every round's wall time."""
+    by_config: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        by_config.setdefault(o.config, []).append(o)
+    medians = {c: statistics.median(o.wall_s for o in os_) for c, os_ in by_config.items()}
+    base = next(iter(medians.values()))
     lines = [
         f"{args.tenants} tenants x {args.users:,} users, page delay {args.page_delay:g} s, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"{args.rounds} round(s), {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "",
-        "| workers x runs each | wall s | users/s | speed-up vs first | "
-        "engine s per run (min-max) | runs per worker | all succeeded |",
-        "|---|---:|---:|---:|---|---|---|",
+        "| workers x runs each | wall s (median) | users/s | speed-up vs first | "
+        "wall s per round | engine s per run (min-max) | worker CPU s | simulator CPU s | "
+        "runs per worker | all succeeded |",
+        "|---|---:|---:|---:|---|---|---:|---:|---|---|",
     ]
-    for o in outcomes:
-        ok = all(s == "SUCCEEDED" for s in o.statuses)
+    for config, runs in by_config.items():
+        wall = medians[config]
+        engine = [s for o in runs for s in o.engine_s]
+        ok = all(s == "SUCCEEDED" for o in runs for s in o.statuses)
         lines.append(
-            f"| {o.config} | {o.wall_s:.1f} | {o.users_per_s:,} | {base / o.wall_s:.2f}x | "
-            f"{min(o.engine_s):.1f}-{max(o.engine_s):.1f} | {o.runs_per_worker} | "
-            f"{'yes' if ok else 'NO: ' + ','.join(o.statuses)} |"
+            f"| {config} | {wall:.1f} | {round(runs[0].users / wall):,} | {base / wall:.2f}x | "
+            f"{', '.join(f'{o.wall_s:.1f}' for o in runs)} | "
+            f"{min(engine):.1f}-{max(engine):.1f} | "
+            f"{statistics.median(o.worker_cpu_s for o in runs):.1f} | "
+            f"{statistics.median(o.sim_cpu_s for o in runs):.1f} | {runs[-1].runs_per_worker} | "
+            f"{'yes' if ok else 'NO: ' + '; '.join(e for o in runs for e in o.errors)} |"
         )
     return "\n".join(lines)
 
@@ -230,15 +258,19 @@ async def bench(args: argparse.Namespace) -> list[Outcome]:
     async with Processes(Path(tempfile.mkdtemp(prefix="entrasync-sim-"))) as procs:
         port = free_port()
         sim_url = f"http://{HOST}:{port}"
-        await procs.simulator(port, users=args.users, tenants=args.tenants)
+        sim = await procs.simulator(port, users=args.users, tenants=args.tenants)
         async with aiohttp.ClientSession() as http:
             tenants = await _sim_json(http, f"{sim_url}/_sim/tenants")
             await _sim_json(http, f"{sim_url}/_sim/faults", {"page_delay": args.page_delay})
         domains = [str(t["domain"]) for t in tenants]
         outcomes = []
-        for config in _parse_configs(args.configs):
-            print(f"measuring {config[0]}x{config[1]} ...", file=sys.stderr, flush=True)
-            outcomes.append(await _measure(config, sim_url, domains, args))
+        configs = _parse_configs(args.configs)
+        for n in range(args.rounds):
+            # Alternate the order (ABCD, DCBA, ...): a machine getting busier or quieter during
+            # the benchmark then weighs on every configuration alike.
+            for config in configs if n % 2 == 0 else configs[::-1]:
+                print(f"round {n + 1}: {config[0]}x{config[1]} ...", file=sys.stderr, flush=True)
+                outcomes.append(await _measure(config, sim, sim_url, domains))
     return outcomes
 
 
@@ -248,11 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=25_000, help="users per tenant")
     parser.add_argument("--configs", default="1x1,2x1,4x1,1x4", help="WORKERSxRUNS, ...")
     parser.add_argument("--page-delay", type=float, default=0.0, help="seconds per Graph page")
+    parser.add_argument("--rounds", type=int, default=2, help="measure each configuration N times")
     parser.add_argument("--quick", action="store_true", help="CI smoke: 4 x 2,000 users")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.quick:
-        args.users, args.configs = 2_000, "1x1,2x1"
+        args.users, args.configs, args.rounds = 2_000, "1x1,2x1", 1
     outcomes = asyncio.run(bench(args))
     print(_table(outcomes, args))
     if args.json:

@@ -54,6 +54,9 @@ class TenantConnection(Model):
     delta_link = fields.TextField(null=True)
     delta_config_version = fields.IntField(default=0)
     last_full_sync_at = fields.DatetimeField(null=True)
+    # Mass-change guard: a run that would update, skip or no longer find more than this share of
+    # the connection's imported users waits for an admin's approval; null turns the guard off.
+    mass_change_threshold = fields.FloatField(null=True, default=0.5)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

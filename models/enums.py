@@ -53,6 +53,9 @@ class RunStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+    # The mass-change guard stopped the run before it wrote anything; it holds its connection's
+    # slot (R5) until an admin approves (it is queued again) or rejects it (CANCELLED).
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
 
 
 class RunTrigger(StrEnum):

@@ -18,10 +18,10 @@ class SyncRun(Model):
         "models.TenantConnection", related_name="runs", on_delete=fields.CASCADE
     )
     connection_id: int
-    # Equal to connection_id while the run is QUEUED or RUNNING, NULL after: the unique index makes
+    # Equal to connection_id while the run is QUEUED, RUNNING or AWAITING_APPROVAL, NULL after: the unique index makes
     # "one run per connection" (R5) a database guarantee rather than a timing one.
     active_connection_id = fields.IntField(null=True, unique=True)
-    status = fields.CharEnumField(RunStatus, max_length=10, default=RunStatus.QUEUED)
+    status = fields.CharEnumField(RunStatus, max_length=20, default=RunStatus.QUEUED)
     trigger = fields.CharEnumField(RunTrigger, max_length=10, default=RunTrigger.MANUAL)
     dry_run = fields.BooleanField(default=False)
     phase = fields.CharField(max_length=32, default="queued")
@@ -41,7 +41,19 @@ class SyncRun(Model):
     error_message = fields.CharField(max_length=1000, default="")
     cancel_requested = fields.BooleanField(default=False)
     requested_by = fields.IntField(null=True)  # api key id
+    # The mass-change guard: the connection's imported users counted (null when not checked),
+    # how many of them the run would update, skip or no longer find, against which threshold,
+    # and whether that is more than the threshold (a dry run only reports it).
+    guard_imported = fields.IntField(null=True)
+    guard_affected = fields.IntField(null=True)
+    guard_threshold = fields.FloatField(null=True)
+    guard_tripped = fields.BooleanField(default=False)
+    # An admin approved the paused run: it executes once more, without the guard.
+    approved_by = fields.IntField(null=True)  # api key id
+    approved_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When the run was last queued (created, or approved): R6 fails a run QUEUED too long.
+    queued_at = fields.DatetimeField(null=True, auto_now_add=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
     heartbeat_at = fields.DatetimeField(null=True)

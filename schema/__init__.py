@@ -6,19 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from schema.connections import TenantConnection
-from schema.guards import SuggestionFreeExecutionContext, SuggestionFreeValidation
+from schema.guards import CachedDocuments, DocumentCache, SuggestionFreeExecutionContext
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.sync import Subscription, SyncRun
@@ -41,23 +33,20 @@ def build_schema(
     `hide_suggestions` (production) leaves graphql-core's "Did you mean ...?" hints, which name
     fields, arguments and enum values, out of every error (see schema/guards.py).
     """
-    validation: ExtensionFactory = (
-        (lambda: SuggestionFreeValidation(maxsize=256))
-        if hide_suggestions
-        else (lambda: ValidationCache(maxsize=256))
+    # Parsing (token limit) and validation (depth and alias limits, suggestions) in one extension
+    # with one cache per schema, keyed by query text (schema/guards.py). The rule classes are
+    # built once: a new class per request would make every request a new key.
+    documents = DocumentCache(
+        rules=[
+            *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        ],
+        max_tokens=max_tokens,
+        hide_suggestions=hide_suggestions,
     )
-    # The rule classes are built once: the validation cache keys on them, so a new class per
-    # request (what a QueryDepthLimiter factory makes) would never hit (bench/RESULTS.md).
-    rules = [
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
-    ]
-    # Factories: a fresh extension per request; the parse/validation caches live at module level.
+    # Factories: a fresh extension per request, sharing the schema's cache.
     extensions: list[ExtensionFactory] = [
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=256),
-        validation,
-        lambda: AddValidationRules(rules),
+        lambda: CachedDocuments(documents),
         *(extra_extensions or []),
     ]
     return strawberry.Schema(

@@ -76,6 +76,13 @@ class TenantConnection(relay.Node):
             "configuration change."
         )
     )
+    mass_change_threshold: float | None = strawberry.field(
+        description=(
+            "The mass-change guard: a run that would update, skip or no longer find more than "
+            "this share of the connection's imported users waits for an admin "
+            "(approveSyncRun/rejectSyncRun); null when off. Set with setMassChangeGuard."
+        )
+    )
     created_at: datetime
     site_pk: strawberry.Private[int | None]
     row: strawberry.Private[ConnectionModel]
@@ -123,6 +130,7 @@ class TenantConnection(relay.Node):
             sync_interval_minutes=m.sync_interval_minutes,
             next_sync_at=m.next_sync_at,
             last_full_sync_at=m.last_full_sync_at,
+            mass_change_threshold=m.mass_change_threshold,
             created_at=m.created_at,
             site_pk=m.site_id,
             row=m,

@@ -99,6 +99,13 @@ class UnknownGroupsError(Error):
     group_ids: list[str]
 
 
+@strawberry.type(
+    description="Only a run the mass-change guard stopped (AWAITING_APPROVAL) can be approved or rejected."
+)
+class RunNotAwaitingApprovalError(Error):
+    status: str
+
+
 Converter = Callable[[domain.DomainError], Error]
 
 
@@ -134,6 +141,9 @@ def _converters() -> dict[type[domain.DomainError], Converter]:
         ),
         d.UnknownGroups: lambda e: UnknownGroupsError(
             message=e.message, group_ids=cast(d.UnknownGroups, e).ids
+        ),
+        d.RunNotAwaitingApproval: lambda e: RunNotAwaitingApprovalError(
+            message=e.message, status=cast(d.RunNotAwaitingApproval, e).status
         ),
         d.NotFound: simple(NotFoundError),
         d.PermissionDenied: simple(PermissionDeniedError),

@@ -1,19 +1,25 @@
-"""Production-only schema guards: no "Did you mean ...?" field, argument or value suggestions.
+"""Schema guards run per operation: a token limit while parsing, validation with the depth and
+alias limits, and (production) no "Did you mean ...?" field, argument or value suggestions.
 
 graphql-core appends suggestions built from the schema's names to validation errors and to
 variable coercion errors, which lets a client map a schema whose introspection is off (OWASP
 GraphQL cheat sheet). graphql-core can leave them out (`hide_suggestions`), but strawberry does not
-pass that option, so production validates with this extension instead of strawberry's
-ValidationCache and executes with an executor class that sets it.
+pass that option, so production validates with `hide_suggestions` here and executes with an
+executor class that sets it.
+
+Parsing and validation are cached together by query text (bench/RESULTS.md, "API throughput"):
+one extension with one hook per operation instead of strawberry's MaxTokensLimiter, ParserCache,
+ValidationCache and AddValidationRules (four extension objects and hooks per request, and a
+validation cache keyed on the document, which hashes the whole syntax tree on every look-up).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
 from graphql.validation import ASTValidationRule, validate
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -21,38 +27,63 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 Rules = tuple[type[ASTValidationRule], ...]
+Checked = tuple[DocumentNode, list[GraphQLError]]
 
 
-def _validate_without_suggestions(
-    schema: GraphQLSchema, document: DocumentNode, rules: Rules
-) -> list[GraphQLError]:
-    # The two rules strawberry adds in its own validate_document.
-    rules = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
-    return validate(schema, document, rules, hide_suggestions=True)
+class DocumentCache:
+    """Parsed and validated documents, by (schema, query text, validation rules).
 
+    A text is parsed with the token limit, so an oversized document is refused while it is being
+    parsed (a GraphQLSyntaxError, as strawberry's MaxTokensLimiter makes); only documents that
+    parsed are kept, so a cached text was already checked. The rules of the key are those the
+    request's other extensions set (introspection off in production), followed by `rules` (depth,
+    aliases) and the two strawberry adds in its own validation.
+    """
 
-_CACHES: dict[int, Callable[[GraphQLSchema, DocumentNode, Rules], list[GraphQLError]]] = {}
-
-
-def _cached(maxsize: int) -> Callable[[GraphQLSchema, DocumentNode, Rules], list[GraphQLError]]:
-    # One LRU per size at module level, shared by the per-request extension instances.
-    if maxsize not in _CACHES:
-        _CACHES[maxsize] = lru_cache(maxsize=maxsize)(_validate_without_suggestions)
-    return _CACHES[maxsize]
-
-
-class SuggestionFreeValidation(SchemaExtension):
-    """Strawberry's ValidationCache, validating with graphql-core's `hide_suggestions`."""
-
-    def __init__(self, maxsize: int = 256) -> None:
-        self._validate = _cached(maxsize)
-
-    def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        assert ctx.graphql_document is not None
-        ctx.pre_execution_errors = self._validate(
-            ctx.schema._schema, ctx.graphql_document, tuple(ctx.validation_rules)
+    def __init__(
+        self,
+        *,
+        rules: Sequence[type[ASTValidationRule]],
+        max_tokens: int,
+        hide_suggestions: bool,
+        maxsize: int = 256,
+    ) -> None:
+        self._rules: Rules = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+        self._max_tokens = max_tokens
+        self._hide_suggestions = hide_suggestions
+        self.check: Callable[[GraphQLSchema, str, Rules], Checked] = lru_cache(maxsize=maxsize)(
+            self._check
         )
+
+    def _check(self, schema: GraphQLSchema, query: str, rules: Rules) -> Checked:
+        document = parse(query, max_tokens=self._max_tokens)
+        errors = validate(
+            schema,
+            document,
+            (*rules, *self._rules),
+            hide_suggestions=self._hide_suggestions,
+        )
+        return document, errors
+
+
+class CachedDocuments(SchemaExtension):
+    """Hands strawberry the document and validation errors of a query text from the cache.
+
+    Both are set while parsing, after every extension's on_operation has added its rules; with
+    errors set, strawberry skips its own validation and reports them after its operation-type
+    checks, as it would have. A syntax error (token limit included) is raised from the hook, as
+    strawberry's ParserCache does.
+    """
+
+    def __init__(self, cache: DocumentCache) -> None:
+        self._cache = cache
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.query:  # else strawberry reports the missing query
+            ctx.graphql_document, ctx.pre_execution_errors = self._cache.check(
+                ctx.schema._schema, ctx.query, tuple(ctx.validation_rules)
+            )
         yield
 
 

@@ -22,6 +22,7 @@ from schema.errors import (
     ConnectionNotReadyError,
     NotFoundError,
     PermissionDeniedError,
+    RunNotAwaitingApprovalError,
     ValidationError,
     to_error,
 )
@@ -32,7 +33,7 @@ from services import scheduler
 from services.connections import get_connection
 from services.errors import DomainError, NotFound
 from services.events import account_runs_topic, run_topic
-from services.sync import runs
+from services.sync import guard, runs
 from services.sync.progress import TERMINAL, snapshot
 from services.sync.reasons import reason_text
 
@@ -46,6 +47,41 @@ SyncMode = strawberry.enum(
     ),
 )
 ChangeAction = strawberry.enum(_ChangeAction, description="R8: what a run did with one Entra user.")
+
+
+@strawberry.type(
+    description=(
+        "The mass-change guard's check of a run: of the connection's imported users, how many "
+        "it would update, skip or no longer find in Entra, against the threshold."
+    )
+)
+class MassChangeCheck:
+    imported_users: int
+    affected_users: int
+    share: float = strawberry.field(description="affectedUsers / importedUsers, 0 to 1.")
+    threshold: float
+    tripped: bool = strawberry.field(
+        description=(
+            "More than the threshold: the run stopped AWAITING_APPROVAL before writing "
+            "(a dry run only reports it)."
+        )
+    )
+    approved_at: datetime | None = strawberry.field(
+        description="When an admin approved the paused run (it then ran without the guard)."
+    )
+
+    @classmethod
+    def from_model(cls, m: RunModel) -> MassChangeCheck | None:
+        if m.guard_imported is None or m.guard_affected is None or m.guard_threshold is None:
+            return None
+        return cls(
+            imported_users=m.guard_imported,
+            affected_users=m.guard_affected,
+            share=round(m.guard_affected / m.guard_imported, 4) if m.guard_imported else 0.0,
+            threshold=m.guard_threshold,
+            tripped=m.guard_tripped,
+            approved_at=m.approved_at,
+        )
 
 
 @strawberry.type(description="R1: one execution of an import/sync for a connection.")
@@ -79,6 +115,9 @@ class SyncRun(relay.Node):
     total: int | None = strawberry.field(description="Users in the tenant, when known.")
     percent: float | None
     error_message: str
+    mass_change: MassChangeCheck | None = strawberry.field(
+        description="The mass-change guard's check; null when the guard did not apply."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -108,6 +147,7 @@ class SyncRun(relay.Node):
             total=m.total,
             percent=snap["percent"],
             error_message=m.error_message,
+            mass_change=MassChangeCheck.from_model(m),
             created_at=m.created_at,
             started_at=m.started_at,
             finished_at=m.finished_at,
@@ -221,6 +261,29 @@ StartSyncResult = Annotated[
 CancelSyncResult = Annotated[
     SyncRunPayload | NotFoundError | PermissionDeniedError, strawberry.union("CancelSyncResult")
 ]
+ApproveSyncRunResult = Annotated[
+    SyncRunPayload | NotFoundError | PermissionDeniedError | RunNotAwaitingApprovalError,
+    strawberry.union("ApproveSyncRunResult"),
+]
+RejectSyncRunResult = Annotated[
+    SyncRunPayload | NotFoundError | PermissionDeniedError | RunNotAwaitingApprovalError,
+    strawberry.union("RejectSyncRunResult"),
+]
+SetMassChangeGuardResult = Annotated[
+    ConnectionPayload | ValidationError | NotFoundError | PermissionDeniedError,
+    strawberry.union("SetMassChangeGuardResult"),
+]
+
+
+@strawberry.input(
+    description=(
+        "The mass-change guard of a connection: `threshold` is a share of its imported users "
+        "(above 0, at most 1; 0.5 for new connections), null turns the guard off."
+    )
+)
+class SetMassChangeGuardInput:
+    connection_id: strawberry.ID
+    threshold: float | None = None
 
 
 @strawberry.input
@@ -243,6 +306,11 @@ SetSyncScheduleResult = Annotated[
 
 @strawberry.input
 class CancelSyncInput:
+    run_id: strawberry.ID
+
+
+@strawberry.input(description="A run the mass-change guard stopped (AWAITING_APPROVAL).")
+class SyncRunApprovalInput:
     run_id: strawberry.ID
 
 
@@ -328,6 +396,50 @@ class SyncMutation:
         return SyncRunPayload(
             run=SyncRun.from_model(run), already_running=run.status not in TERMINAL
         )
+
+    @strawberry.mutation(
+        description=(
+            "Let a run the mass-change guard stopped (AWAITING_APPROVAL) apply its changes: it "
+            "is queued again and runs once without the guard. Needs ADMIN."
+        )
+    )
+    async def approve_sync_run(
+        self, info: Info, input: SyncRunApprovalInput
+    ) -> ApproveSyncRunResult:
+        try:
+            run = await guard.approve_run(_runtime(info), info.context.who, _run_pk(input.run_id))
+        except DomainError as exc:
+            return to_error(exc)  # type: ignore[return-value]
+        return SyncRunPayload(
+            run=SyncRun.from_model(run), already_running=run.status not in TERMINAL
+        )
+
+    @strawberry.mutation(
+        description=(
+            "Cancel a run the mass-change guard stopped (AWAITING_APPROVAL); it wrote nothing. "
+            "Needs ADMIN."
+        )
+    )
+    async def reject_sync_run(self, info: Info, input: SyncRunApprovalInput) -> RejectSyncRunResult:
+        try:
+            run = await guard.reject_run(_runtime(info), info.context.who, _run_pk(input.run_id))
+        except DomainError as exc:
+            return to_error(exc)  # type: ignore[return-value]
+        return SyncRunPayload(run=SyncRun.from_model(run), already_running=False)
+
+    @strawberry.mutation(
+        description="Set the connection's mass-change threshold, or turn the guard off. Needs ADMIN."
+    )
+    async def set_mass_change_guard(
+        self, info: Info, input: SetMassChangeGuardInput
+    ) -> SetMassChangeGuardResult:
+        try:
+            conn = await guard.set_threshold(
+                info.context.who, _connection_pk(input.connection_id), input.threshold
+            )
+        except DomainError as exc:
+            return to_error(exc)  # type: ignore[return-value]
+        return ConnectionPayload(connection=TenantConnection.from_model(conn))
 
     @strawberry.mutation(description="R4: set or stop the connection's schedule. Needs ADMIN.")
     async def set_sync_schedule(

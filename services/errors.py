@@ -119,3 +119,11 @@ class UnknownGroups(DomainError):
         shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
         super().__init__(f"{len(ids)} selected group(s) do not exist in the tenant: {shown}")
         self.ids = ids
+
+
+class RunNotAwaitingApproval(DomainError):
+    """approveSyncRun/rejectSyncRun of a run the mass-change guard is not holding (any more)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the run is {status}, not AWAITING_APPROVAL")
+        self.status = status

@@ -31,5 +31,7 @@ class Runtime:
     # R9: incremental (delta) rounds run between full ones; a full round runs when the last one
     # is this old (zero: every run is full).
     full_sync_every: timedelta = timedelta(hours=24)
+    # The mass-change guard checks runs against at least this many imported users only.
+    mass_change_min_users: int = 20
     # The sync engine, event bus and scheduler attach themselves here (services/sync, events).
     extras: dict[str, Any] = field(default_factory=dict)

@@ -13,13 +13,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 from tortoise import Tortoise, connections
 
-from pydantic import SecretStr
-
 from api.app import create_app
-from api.runtime import open_runtime
 from api.db import migrate, tortoise_config
+from api.runtime import open_runtime
 from api.settings import Settings
 from services.runtime import Runtime
 from simulator.registration import DEMO_APP
@@ -173,7 +172,8 @@ async def live_server(sim_settings: Settings, runtime: Runtime) -> AsyncIterator
     config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    # uvicorn exposes no event for "started", only a flag.
+    while not server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     try:
         yield LiveServer(url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql", runtime=runtime)

@@ -152,6 +152,8 @@ def read_key(key_file: str | None) -> str:
                 raise ClientError(
                     USAGE, f"cannot read the key file {key_file}: {exc.strerror or exc}"
                 ) from None
+            except UnicodeDecodeError:
+                raise ClientError(USAGE, f"the key file {key_file} is not UTF-8 text") from None
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 print(
                     f"warning: {key_file} is readable by other users; chmod 600 it",

@@ -81,6 +81,8 @@ def read_file(path: str) -> dict[str, Any]:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise FileError("", f"{path}: invalid YAML{where}: {problem}") from None
+    except (RecursionError, ValueError):  # nested too deep; YAML integers over 4300 digits
+        raise FileError("", f"{path}: nested too deeply or holds a number too long") from None
     if not isinstance(data, dict):
         raise FileError("", f"{path}: expected a mapping of fields (classification, mappings, ...)")
     return data

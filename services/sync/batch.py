@@ -14,6 +14,7 @@ from entra.types import EntraUser, RemovedUser
 from models import ChangeAction, SyncRun
 from services.errors import DomainError
 from services.sync.config import SyncConfig
+from services.sync.guard import MassChangeCount
 from services.sync.planner import Decision, DecisionKind, plan_user, stored_user_after
 from services.sync.progress import RunProgress
 from services.sync.reasons import SkipReason
@@ -122,6 +123,10 @@ class BatchApplier:
     index is built before each batch from just the stored users that batch can match, which
     `touched` loads; a dry run lays what its earlier batches would have written over them, so
     that it plans what the real run would.
+
+    With `count`, every batch applied (or planned) tells it which imported users the run
+    affects (the mass-change guard). With `plan_only`, batches are planned as a dry run would
+    and nothing at all is written: `planned_counts` adds up the counters the run would get.
     """
 
     def __init__(
@@ -134,6 +139,8 @@ class BatchApplier:
         reload_index: Callable[[], Awaitable[ScopeIndex]],
         *,
         touched: Touched | None = None,
+        count: MassChangeCount | None = None,
+        plan_only: bool = False,
     ) -> None:
         self._run = run
         self._config = config
@@ -151,6 +158,11 @@ class BatchApplier:
         self._done = 0  # Entra users already applied, for messages
         # With `touched`: the Entra ids this run planned or logged (the W4 look-ups skip them).
         self.seen_ids: set[str] = set()
+        self._count = count
+        self._plan_only = plan_only
+        self.planned_counts: dict[str, int] = {}
+        # The round's delta link, once its last chunk is applied (set by the engine).
+        self.link: str | None = None
 
     async def apply(self, page: Sequence[EntraUser], removed: Sequence[RemovedUser] = ()) -> None:
         """Plan and write one batch: users to create/update/skip, and `@removed` entries, which
@@ -164,6 +176,11 @@ class BatchApplier:
                 except Exception as exc:
                     raise self._failure(page, exc) from exc
             planned = self._plan(users)
+            if self._plan_only:
+                for name, n in _counts(planned, removed, len(page)).items():
+                    self.planned_counts[name] = self.planned_counts.get(name, 0) + n
+                self._after(page, users, removed, planned)
+                return
             try:
                 await self._write(planned, removed, len(page))
             except IntegrityError as exc:
@@ -180,13 +197,35 @@ class BatchApplier:
             except Exception as exc:
                 raise self._failure(page, exc) from exc
             else:
-                self._done += len(page)
-                if self._touched is not None:
-                    self.seen_ids.update(user.id for user in users)
-                    self.seen_ids.update(r.id for r in removed)
-                    if self._run.dry_run:
-                        self._keep_dry_rows(planned)
+                self._after(page, users, removed, planned)
                 return
+
+    def _after(
+        self,
+        page: Sequence[EntraUser],
+        users: list[EntraUser],
+        removed: Sequence[RemovedUser],
+        planned: list[_Planned],
+    ) -> None:
+        """A batch applied (or planned only): what later batches and the guard must know."""
+        self._done += len(page)
+        if self._touched is not None:
+            self.seen_ids.update(user.id for user in users)
+            self.seen_ids.update(r.id for r in removed)
+            if self._run.dry_run or self._plan_only:
+                self._keep_dry_rows(planned)
+        if self._count is not None:
+            tenant_id = self._config.tenant_id
+            for item in planned:
+                held = self.index.linked(tenant_id, item.user.id)
+                self._count.saw(
+                    item.user.id,
+                    linked=held is not None and held.id > 0,
+                    unchanged=item.decision.kind is DecisionKind.UNCHANGED,
+                )
+            for r in removed:
+                held = self.index.linked(tenant_id, r.id)
+                self._count.saw(r.id, linked=held is not None and held.id > 0, unchanged=False)
 
     async def _index_of(
         self, touched: Touched, users: list[EntraUser], removed: Sequence[RemovedUser]
@@ -246,12 +285,7 @@ class BatchApplier:
     async def _write(
         self, planned: list[_Planned], removed: Sequence[RemovedUser], fetched: int
     ) -> None:
-        counts = {"fetched": fetched}
-        for item in planned:
-            name = counter_for(item.decision)
-            counts[name] = counts.get(name, 0) + 1
-        if removed:
-            counts["removed"] = len(removed)
+        counts = _counts(planned, removed, fetched)
         news = [p for p in planned if p.created is not None]
         updates = [p for p in planned if p.decision.kind is DecisionKind.UPDATE]
         now = datetime.now(UTC)
@@ -323,6 +357,19 @@ class BatchApplier:
             reason=reason,
             changes=changes,
         )
+
+
+def _counts(
+    planned: list[_Planned], removed: Sequence[RemovedUser], fetched: int
+) -> dict[str, int]:
+    """The run counters (R1) one batch adds to."""
+    counts = {"fetched": fetched}
+    for item in planned:
+        name = counter_for(item.decision)
+        counts[name] = counts.get(name, 0) + 1
+    if removed:
+        counts["removed"] = len(removed)
+    return counts
 
 
 def _last_of_each(page: Sequence[EntraUser]) -> list[EntraUser]:

@@ -16,6 +16,7 @@ from models import EndUser, SyncMode, SyncRun, TenantConnection
 from services.connections import graph_for
 from services.errors import DomainError
 from services.runtime import Runtime
+from services.sync import guard
 from services.sync.batch import BatchApplier
 from services.sync.config import SyncConfig
 from services.sync.delta import (
@@ -30,9 +31,10 @@ from services.sync.delta import (
     keep_link,
     users_by_id,
 )
+from services.sync.guard import GuardTripped, MassChangeCount
 from services.sync.progress import RunProgress
 from services.sync.runs import RunCancelled
-from services.sync.scope import load_index, load_touched, match_keys
+from services.sync.scope import imported_count, load_index, load_touched, match_keys
 from services.sync.snapshot import ScopeIndex, StoredUser
 from services.wizard import sync_config
 
@@ -47,6 +49,9 @@ PAGES_AHEAD = 8
 HEARTBEAT_EVERY = 30.0
 # Groups whose transitive members are listed at once for ALL_GROUPS (SELECTED uses Graph's 4).
 GROUP_CONCURRENCY = 8
+# A guarded round's users kept in memory between its check and its writes (under 1 KB each);
+# a larger round is fetched again for the writes.
+REPLAY_USERS = 50_000
 # A run that created this many end users refreshes the table's statistics (PostgreSQL).
 ANALYZE_AFTER_CREATED = 1000
 
@@ -121,11 +126,10 @@ async def _round(
     run.mode, run.mode_reason = choice.mode, choice.reason
     await run.save(update_fields=["mode", "mode_reason"])
     log.info("sync run %s: %s round (%s)", run.id, choice.mode.value, choice.reason)
-    source = full_round(graph, rt.graph_url) if full else delta_round(graph, choice.link)
     chunks: asyncio.Queue[_Item] = asyncio.Queue(maxsize=PAGES_AHEAD)
     # Fetching starts at once: loading the scope and resolving groups overlap the first pages.
     tasks: list[asyncio.Task[Any]] = [
-        asyncio.create_task(_produce(source, chunks), name=f"sync-run-{run.id}-pages"),
+        _start_pages(run, _source(rt, graph, choice), chunks),
         asyncio.create_task(_heartbeat(run), name=f"sync-run-{run.id}-heartbeat"),
     ]
     counting = None
@@ -148,29 +152,65 @@ async def _round(
 
         member_ids = await members.get()
         _check_cancel(progress)
+        count = await _guard_count(rt, run, conn, config, index if full else None)
         total = counting.result() if counting is not None and counting.done() else None
+
+        def applier_of(
+            index: ScopeIndex, count: MassChangeCount | None, *, plan_only: bool = False
+        ) -> BatchApplier:
+            return BatchApplier(
+                run,
+                config,
+                index,
+                member_ids,
+                progress,
+                lambda: load_index(conn),
+                touched=touched,
+                count=count,
+                plan_only=plan_only,
+            )
+
+        if count is not None and not run.dry_run:
+            # The guard: the whole round planned first, nothing written; then either the pause
+            # or the writes, from the pages kept in memory (or fetched again when too many).
+            await progress.phase("mass-change check", total=total)
+            kept = _Kept(REPLAY_USERS)
+            planner = applier_of(index, count, plan_only=True)
+            total = await _apply_pages(chunks, planner, progress, counting, total, full, kept)
+            if not full:
+                await _look_up_unchanged(run, conn, config, graph, progress, planner, member_ids)
+            verdict = count.verdict()
+            await guard.record(run, verdict)
+            if verdict.tripped:
+                progress.add(**planner.planned_counts)
+                await progress.save()
+                raise GuardTripped(verdict)
+            log.info(
+                "sync run %s: mass-change check passed (%d of %d imported users; %s)",
+                run.id,
+                verdict.affected,
+                verdict.imported,
+                "pages kept" if kept.complete else "fetching again",
+            )
+            source = _replay(kept.chunks) if kept.complete else _source(rt, graph, choice)
+            chunks = asyncio.Queue(maxsize=PAGES_AHEAD)
+            tasks.append(_start_pages(run, source, chunks))
+            if full:  # the check's creations are in the index: the writes start afresh
+                index = await load_index(conn)
+            count = None
         await progress.phase("users" if full else "delta", total=total)
-        applier = BatchApplier(
-            run, config, index, member_ids, progress, lambda: load_index(conn), touched=touched
-        )
-        link: str | None = None
-        while (chunk := await _next_chunk(chunks)) is not None:
-            _check_cancel(progress)
-            if chunk.users or chunk.removed:
-                await applier.apply(chunk.users, chunk.removed)
-            link = chunk.delta_link or link
-            if total is None and counting is not None and counting.done():
-                if (total := counting.result()) is not None:
-                    await progress.phase("users", total=total)
-            _check_cancel(progress)
+        applier = applier_of(index, count)
+        await _apply_pages(chunks, applier, progress, counting, total, full)
         if not full:
             await _look_up_unchanged(run, conn, config, graph, progress, applier, member_ids)
+        if count is not None:  # a dry run: whether the guard would have stopped the real one
+            await guard.record(run, count.verdict())
         # full_round always ends with a link and delta_pages raises without one.
-        assert link is not None
+        assert applier.link is not None
         if not run.dry_run:
             await keep_link(
                 conn,
-                link,
+                applier.link,
                 config_version=conn.config_version,
                 full_started=started if full else None,
             )
@@ -180,6 +220,94 @@ async def _round(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _source(rt: Runtime, graph: GraphClient, choice: RoundChoice) -> AsyncIterator[Chunk]:
+    if choice.mode is SyncMode.FULL:
+        return full_round(graph, rt.graph_url)
+    return delta_round(graph, choice.link)
+
+
+def _start_pages(
+    run: SyncRun, source: AsyncIterator[Chunk], chunks: asyncio.Queue[_Item]
+) -> asyncio.Task[None]:
+    return asyncio.create_task(_produce(source, chunks), name=f"sync-run-{run.id}-pages")
+
+
+async def _apply_pages(
+    chunks: asyncio.Queue[_Item],
+    applier: BatchApplier,
+    progress: RunProgress,
+    counting: asyncio.Task[int | None] | None,
+    total: int | None,
+    full: bool,
+    kept: _Kept | None = None,
+) -> int | None:
+    """Apply (or plan) every batch of one pass over the round; returns the total when known.
+    The round's delta link ends up in `applier.link`."""
+    while (chunk := await _next_chunk(chunks)) is not None:
+        _check_cancel(progress)
+        if kept is not None:
+            kept.add(chunk)
+        if chunk.users or chunk.removed:
+            await applier.apply(chunk.users, chunk.removed)
+        applier.link = chunk.delta_link or applier.link
+        if total is None and counting is not None and counting.done():
+            if (total := counting.result()) is not None:
+                await progress.phase(progress.run.phase, total=total)
+        _check_cancel(progress)
+    return total
+
+
+class _Kept:
+    """The chunks of a guarded round's check, replayed for its writes; dropped beyond `limit`
+    users (the writes then fetch the round again)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.chunks: list[Chunk] = []
+        self.users = 0
+        self.complete = True
+
+    def add(self, chunk: Chunk) -> None:
+        if not self.complete:
+            return
+        self.users += len(chunk.users) + len(chunk.removed)
+        if self.users > self.limit:
+            self.complete = False
+            self.chunks.clear()
+        else:
+            self.chunks.append(chunk)
+
+
+async def _replay(chunks: list[Chunk]) -> AsyncIterator[Chunk]:
+    for chunk in chunks:
+        yield chunk
+
+
+async def _guard_count(
+    rt: Runtime,
+    run: SyncRun,
+    conn: TenantConnection,
+    config: SyncConfig,
+    index: ScopeIndex | None,
+) -> MassChangeCount | None:
+    """The mass-change guard's counter when it applies to this run, else None: the connection
+    has a threshold, the run was not approved already, and it holds at least
+    `rt.mass_change_min_users` imported users (a full round counts them in its index, a delta
+    round in the database)."""
+    threshold = conn.mass_change_threshold
+    if threshold is None or run.approved_at is not None:
+        return None
+    if index is not None:
+        ids = index.linked_object_ids(config.tenant_id)
+        if len(ids) < rt.mass_change_min_users:
+            return None
+        return MassChangeCount(threshold, imported_ids=ids)
+    imported = await imported_count(conn, config.tenant_id)
+    if imported < rt.mass_change_min_users:
+        return None
+    return MassChangeCount(threshold, imported_count=imported)
 
 
 async def _look_up_unchanged(

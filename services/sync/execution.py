@@ -14,6 +14,7 @@ from models import RunStatus, SyncRun, TenantConnection
 from services.errors import DomainError
 from services.runtime import Runtime
 from services.sync.engine import execute_run
+from services.sync.guard import GuardTripped
 from services.sync.progress import RunProgress
 from services.sync.runs import (
     CANCELLED_MESSAGE,
@@ -22,7 +23,7 @@ from services.sync.runs import (
     phase_of,
     runner_of,
 )
-from services.webhooks.events import notify_run_finished
+from services.webhooks.events import notify_guard_tripped, notify_run_finished
 
 log = logging.getLogger("entrasync.sync")
 
@@ -83,6 +84,8 @@ async def _execute(rt: Runtime, run_id: int, attach: Callable[[RunProgress], Non
             status, message = RunStatus.FAILED, INTERRUPTED_MESSAGE
         else:
             status, message = RunStatus.CANCELLED, CANCELLED_MESSAGE
+    except GuardTripped as exc:  # nothing was written; the run keeps its slot (R5)
+        status, message = RunStatus.AWAITING_APPROVAL, exc.verdict.message
     except asyncio.CancelledError:
         # This process is stopping, or the heartbeat found the run failed elsewhere (then the
         # end below finds it no longer ours and writes nothing).
@@ -105,12 +108,12 @@ async def _finish(
     rt: Runtime, run_id: int, progress: RunProgress | None, status: RunStatus, message: str
 ) -> None:
     now = datetime.now(UTC)
+    # A run the mass-change guard paused has not finished: it holds its connection until an
+    # admin approves or rejects it (services/sync/guard.py).
+    paused = status is RunStatus.AWAITING_APPROVAL
+    ends: dict[str, Any] = {} if paused else {"finished_at": now, "active_connection_id": None}
     ours = await SyncRun.filter(id=run_id, status=RunStatus.RUNNING, worker=rt.worker_name).update(
-        status=status,
-        error_message=message[:1000],
-        phase=phase_of(status),
-        finished_at=now,
-        active_connection_id=None,
+        status=status, error_message=message[:1000], phase=phase_of(status), **ends
     )
     if not ours:
         # Failed as interrupted by recover_stale_runs (it published that): its end stands.
@@ -124,9 +127,13 @@ async def _finish(
     else:
         run = progress.run
         run.status, run.error_message, run.phase = status, message[:1000], phase_of(status)
-        run.finished_at, run.active_connection_id = now, None
+        if not paused:
+            run.finished_at, run.active_connection_id = now, None
     await progress.publish(force=True)
-    await notify_run_finished(rt, progress.run)
+    if paused:
+        await notify_guard_tripped(rt, progress.run)
+    else:
+        await notify_run_finished(rt, progress.run)
 
 
 async def _heartbeat(

@@ -25,6 +25,7 @@ from services.caller import Caller
 from services.errors import ConnectionNotReady, NotFound
 from services.pagination import Page, page_by_id
 from services.runtime import Runtime
+from services.sync.guard import end_paused
 from services.sync.progress import TERMINAL, RunProgress
 from services.webhooks.events import notify_run_finished
 
@@ -106,9 +107,10 @@ async def recover_stale_runs(rt: Runtime, connection_id: int | None = None) -> i
             INTERRUPTED_MESSAGE,
         ),
         RunStatus.QUEUED: (
-            "created_at__lt",
+            "queued_at__lt",
             now - rt.liveness.queue_delta,
-            "interrupted: no worker started it in time (are `entrasync worker` processes running?)",
+            "interrupted: not started within the queue timeout (no worker running, or the "
+            "process that queued it stopped)",
         ),
     }
     failed = 0
@@ -138,7 +140,13 @@ async def cancel_sync(rt: Runtime, caller: Caller, run_id: int) -> SyncRun:
         return run
     await SyncRun.filter(id=run.id).update(cancel_requested=True)
     run.cancel_requested = True
-    if run.status is RunStatus.QUEUED and await _end(run, RunStatus.CANCELLED, CANCELLED_MESSAGE):
+    if run.status is RunStatus.AWAITING_APPROVAL:  # paused by the mass-change guard
+        ended = await end_paused(run, RunStatus.CANCELLED, CANCELLED_MESSAGE)
+    else:
+        ended = run.status is RunStatus.QUEUED and await _end(
+            run, RunStatus.CANCELLED, CANCELLED_MESSAGE
+        )
+    if ended:
         await _publish_row(rt, run.id)
         await run.refresh_from_db()
         return run
@@ -266,10 +274,10 @@ class SyncRunner:
         while True:
             entry = self._executing.get(run_id)
             if entry is not None:
-                await asyncio.shield(entry[0])
+                await asyncio.wait({entry[0]})  # never cancels it, never raises its outcome
                 return
             status = await SyncRun.filter(id=run_id).first().values_list("status", flat=True)
-            if status is None or RunStatus(str(status)) in TERMINAL:
+            if status is None or RunStatus(str(status)) in (*TERMINAL, RunStatus.AWAITING_APPROVAL):
                 return
             await asyncio.sleep(poll)
 

@@ -78,6 +78,14 @@ async def linked_object_ids(conn: TenantConnection, tenant_id: str) -> set[str]:
     }
 
 
+async def imported_count(conn: TenantConnection, tenant_id: str) -> int:
+    """How many users of the scope are linked to this tenant (the mass-change guard's base for a
+    delta round; one indexed COUNT, where a full round counts intact links in its index)."""
+    return await (
+        scope_of(conn).filter(entra_tenant_id=tenant_id, entra_object_id__not_isnull=True).count()
+    )
+
+
 async def edited_in_product(conn: TenantConnection, tenant_id: str, since: datetime) -> list[str]:
     """Entra object ids of the scope's users linked to this tenant that the product changed after
     `since` and after the sync last wrote them (S6, S7).

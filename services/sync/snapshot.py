@@ -139,6 +139,14 @@ class ScopeIndex:
         """The user holding an intact link to this Entra object, if any (S7)."""
         return self._linked.get((tenant_id, object_id))
 
+    def linked_object_ids(self, tenant_id: str) -> frozenset[str]:
+        """The Entra objects of `tenant_id` that loaded users hold an intact link to."""
+        return frozenset(
+            object_id
+            for (tenant, object_id), user in self._linked.items()
+            if tenant == tenant_id and user.id > 0
+        )
+
     def __len__(self) -> int:
         return self._size
 

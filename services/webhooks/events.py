@@ -68,6 +68,26 @@ async def notify_run_finished(rt: Runtime, run: SyncRun) -> None:
         await notify(rt, run.account_id, WebhookEvent.RUN_FAILED, run_data(run))
 
 
+def guard_data(run: SyncRun) -> dict[str, Any]:
+    """MASS_CHANGE_GUARD_TRIPPED: the paused run, and what its check found."""
+    imported, affected = run.guard_imported or 0, run.guard_affected or 0
+    return {
+        **run_data(run),
+        "massChange": {
+            "importedUsers": imported,
+            "affectedUsers": affected,
+            "share": round(affected / imported, 4) if imported else 0.0,
+            "threshold": run.guard_threshold,
+        },
+    }
+
+
+async def notify_guard_tripped(rt: Runtime, run: SyncRun) -> None:
+    """MASS_CHANGE_GUARD_TRIPPED for a run the guard stopped (AWAITING_APPROVAL). Never raises."""
+    if run.status is RunStatus.AWAITING_APPROVAL:
+        await notify(rt, run.account_id, WebhookEvent.MASS_CHANGE_GUARD_TRIPPED, guard_data(run))
+
+
 async def notify_connection_status(rt: Runtime, conn: TenantConnection) -> None:
     """CONNECTION_NEEDS_ATTENTION when the connection is NEEDS_REAUTH or NEEDS_CONSENT. Never raises."""
     if conn.status in ATTENTION:

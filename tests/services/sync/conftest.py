@@ -82,6 +82,11 @@ class Harness:
         settings = settings or ImportSettings(user_types=BOTH_TYPES)
         return await configure_import(self.rt, self.caller, conn.id, settings)
 
+    async def guard_off(self, conn: TenantConnection) -> None:
+        """Turn the mass-change guard off, for tests that change every user on purpose."""
+        await TenantConnection.filter(id=conn.id).update(mass_change_threshold=None)
+        conn.mass_change_threshold = None
+
     async def start(self, conn: TenantConnection, *, dry_run: bool = False) -> SyncRun:
         run, created = await start_sync(self.rt, self.caller, conn, dry_run=dry_run)
         assert created

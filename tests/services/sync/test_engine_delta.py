@@ -188,6 +188,7 @@ async def test_r9_delta_link_saved_only_after_the_round_commits_failing_batch(
 ) -> None:
     tenant = harness.big_tenant()
     conn = await harness.connect(domain=tenant.domain)
+    await harness.guard_off(conn)  # every user changes, on purpose
     await harness.run(conn)
     link = (await saved(conn)).delta_link
     linked = await EndUser.filter(entra_object_id__not_isnull=True).count()
@@ -235,6 +236,7 @@ async def test_r9_delta_link_saved_only_after_the_round_commits_failing_batch(
 async def test_r9_delta_link_saved_only_after_the_round_commits_cancel(harness: Harness) -> None:
     tenant = harness.big_tenant()
     conn = await harness.connect(domain=tenant.domain)
+    await harness.guard_off(conn)  # every user changes, on purpose
     await harness.run(conn)
     link = (await saved(conn)).delta_link
     linked = await EndUser.filter(entra_object_id__not_isnull=True).count()

@@ -35,8 +35,8 @@ async def _orphan(conn: TenantConnection, status: RunStatus, age: timedelta) -> 
         heartbeat_at=then if status is RunStatus.RUNNING else None,
         worker="gone-host:4242" if status is RunStatus.RUNNING else "",
     )
-    # created_at is set on insert; move it back as well.
-    await SyncRun.filter(id=run.id).update(created_at=then)
+    # created_at and queued_at are set on insert; move them back as well.
+    await SyncRun.filter(id=run.id).update(created_at=then, queued_at=then)
     return run
 
 
@@ -113,7 +113,7 @@ async def test_r6_a_run_no_worker_took_is_failed_after_the_queue_timeout(
 
     failed = await SyncRun.get(id=waiting.id)
     assert failed.status is RunStatus.FAILED
-    assert failed.error_message.startswith("interrupted: no worker started it")
+    assert failed.error_message.startswith("interrupted: not started within the queue timeout")
 
 
 async def test_r6_a_run_failed_elsewhere_stops_writing_here_and_keeps_its_failure(
