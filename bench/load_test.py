@@ -3,11 +3,14 @@
 Run from the repository root, venv active:
 
     python -m bench.load_test [--clients 300] [--seconds 20] [--users 20000] [--think 0.5]
-                              [--postgres postgres://postgres@127.0.0.1:5432/test] [--quick]
+                              [--postgres postgres://postgres@127.0.0.1:5432/test]
+                              [--redis redis://127.0.0.1:6379/0] [--quick]
 
 Processes, all on 127.0.0.1: the Microsoft simulator (`python -m simulator`, one tenant of
 `--users` users), the API (`entrasync serve`: the real app in production mode, uvicorn, the run
-executed embedded in the API process as a default deployment does), and this one, the clients.
+executed embedded in the API process as a default deployment does; with `--redis`, in an
+`entrasync worker` process instead, as README "Running in production" advises), and this one,
+the clients.
 Each database (a SQLite file; with `--postgres` also a throwaway PostgreSQL database on that
 server) gets two phases, each on a fresh database and a fresh server process:
 
@@ -734,8 +737,14 @@ class ApiProcess:
 
 
 @contextlib.contextmanager
-def api_server(url: str, sim_url: str, workdir: Path) -> Iterator[ApiProcess]:
-    """`entrasync serve` in production mode on a loopback port; stopped however the block ends."""
+def api_server(
+    url: str, sim_url: str, workdir: Path, redis_url: str | None = None
+) -> Iterator[ApiProcess]:
+    """`entrasync serve` in production mode on a loopback port; stopped however the block ends.
+
+    With `redis_url`, runs execute in an `entrasync worker` process (ENTRASYNC_WORKERS=external)
+    under a key prefix of their own, deleted afterwards; otherwise embedded in the API process.
+    """
     from entra.cipher import generate_key
     from simulator.registration import DEMO_APP
 
@@ -760,26 +769,55 @@ def api_server(url: str, sim_url: str, workdir: Path) -> Iterator[ApiProcess]:
             "ENTRASYNC_WORKERS": "embedded",
         }
     )
+    prefix = f"entrasync-load-{uuid.uuid4().hex[:8]}:"
+    commands = [["serve"]]
+    if redis_url is not None:
+        env |= {
+            "ENTRASYNC_WORKERS": "external",
+            "ENTRASYNC_REDIS_URL": redis_url,
+            "ENTRASYNC_REDIS_PREFIX": prefix,
+        }
+        commands.append(["worker", "--concurrency", "1"])
     log = workdir / f"api-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = ApiProcess(f"http://{HOST}:{port}", process, log)
+    processes: list[subprocess.Popen[bytes]] = []
     try:
+        with log.open("wb") as out:
+            for command in commands:
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "api.cli", *command],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+        server = ApiProcess(f"http://{HOST}:{port}", processes[0], log)
         asyncio.run(_wait_ready(server))
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if redis_url is not None:
+            asyncio.run(_forget_prefix(redis_url, prefix))
+
+
+async def _forget_prefix(redis_url: str, prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
 
 
 async def _wait_ready(server: ApiProcess) -> None:
@@ -811,13 +849,20 @@ def server_errors(log: Path) -> list[str]:
 
 
 def phase(
-    db: Database, sim_url: str, workdir: Path, *, clients: int, seconds: float, think: float
+    db: Database,
+    sim_url: str,
+    workdir: Path,
+    *,
+    clients: int,
+    seconds: float,
+    think: float,
+    redis_url: str | None = None,
 ) -> tuple[PhaseResult, list[str]]:
-    """A fresh database and API process; set-up through the API, then drive. Also returns the
-    server's ERROR lines."""
+    """A fresh database and API process (and worker); set-up through the API, then drive. Also
+    returns the ERROR lines the processes logged."""
     with database(db, workdir) as url:
         admin_key, keys = seed_in_child(url, clients)
-        with api_server(url, sim_url, workdir) as server:
+        with api_server(url, sim_url, workdir, redis_url) as server:
 
             async def go() -> PhaseResult:
                 async with aiohttp.ClientSession() as http:
@@ -953,6 +998,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--postgres", metavar="DSN", help="also on PostgreSQL (throwaway databases)"
     )
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="run the import in an `entrasync worker` process (ENTRASYNC_WORKERS=external)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke: 30 clients, 3 s, 2,000 users")
     # Internal: how each phase migrates and fills its database (in a child process).
     parser.add_argument("--seed-url", help=argparse.SUPPRESS)
@@ -973,7 +1023,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"load test: {args.clients} clients (think 0..{2 * args.think:g} s), at least "
         f"{args.seconds:g} s after startSync, tenant of {args.users:,} users; Python "
-        f"{sys.version.split()[0]}, {os.cpu_count()} CPUs",
+        f"{sys.version.split()[0]}, {os.cpu_count()} CPUs; runs "
+        + ("in an `entrasync worker` process" if args.redis else "embedded in the API process"),
         flush=True,
     )
     problems = 0
@@ -983,7 +1034,13 @@ def main(argv: list[str] | None = None) -> int:
             for db in databases:
                 print(f"{db.label}: baseline import (no clients)...", flush=True)
                 baseline, logged_a = phase(
-                    db, sim.base_url, workdir, clients=0, seconds=0, think=args.think
+                    db,
+                    sim.base_url,
+                    workdir,
+                    clients=0,
+                    seconds=0,
+                    think=args.think,
+                    redis_url=args.redis,
                 )
                 print(f"{db.label}: import under load...", flush=True)
                 loaded, logged_b = phase(
@@ -993,6 +1050,7 @@ def main(argv: list[str] | None = None) -> int:
                     clients=args.clients,
                     seconds=args.seconds,
                     think=args.think,
+                    redis_url=args.redis,
                 )
                 problems += report(db.label, baseline, loaded, logged_a + logged_b)
                 problems += sum(r.status != "SUCCEEDED" for r in (baseline, loaded))

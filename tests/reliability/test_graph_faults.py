@@ -20,7 +20,9 @@ from models import (
     RunStatus,
     Site,
     SyncRun,
+    TenantConnection,
 )
+from services.caller import Caller
 from services.runtime import Runtime
 from services.sync.runs import runner_of, start_sync
 from services.wizard import ImportSettings, MappingInput, configure_import
@@ -83,9 +85,8 @@ async def _import(rt: Runtime, tenant: SimTenant, name: str) -> tuple[int, SyncR
     return account.account.id, await _run(rt, caller, conn.id)
 
 
-async def _run(rt: Runtime, caller: Any, connection_id: int) -> SyncRun:
-    from models import TenantConnection
-
+async def _run(rt: Runtime, caller: Caller, connection_id: int) -> SyncRun:
+    """startSync through the service the API calls, and wait for the run's end."""
     conn = await TenantConnection.get(id=connection_id)
     run, created = await start_sync(rt, caller, conn)
     assert created

@@ -68,11 +68,9 @@ async def test_r1_runs_spread_over_idle_workers(
     env = worker_env(cluster_settings)
     workers = [await processes.worker(f"worker-{n}", env, concurrency=1) for n in (1, 2)]
     rt = cluster_runtime
+    accounts = [await configured_account(rt, DOMAIN) for _ in range(2)]
     sim.state.faults.page_delay = 0.2
-    runs = []
-    for _ in range(2):
-        _, caller, conn = await configured_account(rt, DOMAIN)
-        runs.append((await start_sync(rt, caller, conn))[0])
+    runs = [(await start_sync(rt, caller, conn))[0] for _, caller, conn in accounts]
 
     for run in runs:
         await asyncio.wait_for(runner_of(rt).wait(run.id), timeout=60)
