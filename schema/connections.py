@@ -26,7 +26,7 @@ from schema.errors import (
     TenantAlreadyConnectedError,
     to_error,
 )
-from schema.ids import decode_id
+from schema.ids import decode_id, parse_pks
 from schema.pagination import Connection, decode_cursor, page_size, to_connection
 from schema.types import Info, Site
 from services import connections
@@ -140,13 +140,11 @@ class TenantConnection(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        wanted = [int(i) for i in node_ids if i.isdigit()]
+        pks = parse_pks(node_ids)
+        wanted = [pk for pk in pks if pk is not None]
         rows = await ConnectionModel.filter(id__in=wanted, account_id=info.context.who.account_id)
         by_id = {r.id: r for r in rows}
-        return [
-            cls.from_model(by_id[int(i)]) if i.isdigit() and int(i) in by_id else None
-            for i in node_ids
-        ]
+        return [cls.from_model(by_id[pk]) if pk in by_id else None for pk in pks]
 
 
 @strawberry.type

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from strawberry import relay
+
+# Primary keys are 32-bit on PostgreSQL; anything larger names no row and must not reach SQL.
+MAX_PK = 2**31 - 1
+
+
+def parse_pk(raw: str) -> int | None:
+    """A positive database id written in ASCII digits, or None (e.g. "²" or 2**63)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    pk = int(raw)
+    return pk if 0 < pk <= MAX_PK else None
+
+
+def parse_pks(raw_ids: Iterable[str]) -> list[int | None]:
+    return [parse_pk(raw) for raw in raw_ids]
 
 
 def decode_id(value: str, type_name: str) -> int | None:
@@ -13,11 +30,7 @@ def decode_id(value: str, type_name: str) -> int | None:
         return None
     if gid.type_name != type_name:
         return None
-    try:
-        pk = int(gid.node_id)
-    except ValueError:
-        return None
-    return pk if pk > 0 else None
+    return parse_pk(gid.node_id)
 
 
 def encode_id(type_name: str, pk: int) -> str:

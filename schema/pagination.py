@@ -10,6 +10,7 @@ from typing import Generic, TypeVar
 import strawberry
 from graphql import GraphQLError
 
+from schema.ids import MAX_PK
 from services.pagination import Page
 
 T = TypeVar("T")
@@ -28,8 +29,11 @@ def decode_cursor(cursor: str | None) -> int | None:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError(raw)
-        value = int(raw[len(_CURSOR_PREFIX) :])
-        if value < 0:
+        digits = raw[len(_CURSOR_PREFIX) :]
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 10:
+            raise ValueError(raw)
+        value = int(digits)
+        if value > MAX_PK:
             raise ValueError(raw)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise GraphQLError("invalid cursor", extensions={"code": "BAD_CURSOR"}) from None

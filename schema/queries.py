@@ -79,7 +79,7 @@ class Query(ConnectionQuery, WizardQuery, SyncQuery, WebhookQuery):
             info.context.who,
             first=page_size(first, _limit(info)),
             after_id=decode_cursor(after),
-            search=(search or "")[:100] or None,
+            search=(search or "").replace("\x00", "")[:100] or None,
         )
         return to_connection(page, Site.from_model)  # type: ignore[arg-type]
 
@@ -103,7 +103,7 @@ class Query(ConnectionQuery, WizardQuery, SyncQuery, WebhookQuery):
             end_users.EndUserFilter(
                 site_id=site_pk,
                 source=flt.source,
-                search=(flt.search or "")[:100] or None,
+                search=(flt.search or "").replace("\x00", "")[:100] or None,
                 entra_object_id=flt.entra_object_id,
             ),
             first=page_size(first, _limit(info)),

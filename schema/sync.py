@@ -26,7 +26,7 @@ from schema.errors import (
     ValidationError,
     to_error,
 )
-from schema.ids import decode_id
+from schema.ids import decode_id, parse_pks
 from schema.pagination import Connection, decode_cursor, page_size, to_connection
 from schema.types import Info
 from services import scheduler
@@ -158,12 +158,11 @@ class SyncRun(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         ids = list(node_ids)
-        wanted = [int(i) for i in ids if i.isdigit()]
+        pks = parse_pks(ids)
+        wanted = [pk for pk in pks if pk is not None]
         rows = await RunModel.filter(id__in=wanted, account_id=info.context.who.account_id)
         by_id = {r.id: r for r in rows}
-        return [
-            cls.from_model(by_id[int(i)]) if i.isdigit() and int(i) in by_id else None for i in ids
-        ]
+        return [cls.from_model(by_id[pk]) if pk in by_id else None for pk in pks]
 
 
 @strawberry.type(description="R8: one user's outcome in a run.")
@@ -362,7 +361,7 @@ class SyncQuery:
                 first=page_size(first, info.context.limits.max_page_size),
                 after_id=decode_cursor(after),
                 action=action,
-                reason=(reason or "")[:40] or None,
+                reason=(reason or "").replace("\x00", "")[:40] or None,
             )
         except NotFound:
             raise GraphQLError("sync run not found", extensions={"code": "NOT_FOUND"}) from None

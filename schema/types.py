@@ -16,6 +16,7 @@ from models import Role as _Role
 from models import Site as SiteModel
 from models import UserSource as _UserSource
 from schema.context import Context
+from schema.ids import parse_pks
 
 AccountMode = strawberry.enum(
     _AccountMode, description="IT_DEPARTMENT: sites hold end users; MSP: customers hold contacts."
@@ -27,13 +28,7 @@ Info = strawberry.Info[Context, None]
 
 
 def _int_ids(node_ids: Iterable[str]) -> list[int | None]:
-    out: list[int | None] = []
-    for raw in node_ids:
-        try:
-            out.append(int(raw))
-        except ValueError:
-            out.append(None)
-    return out
+    return parse_pks(node_ids)
 
 
 @strawberry.type(description="The customer of the product that owns sites, users and connections.")

@@ -16,7 +16,7 @@ from models import WebhookDelivery as DeliveryModel
 from models import WebhookEvent as _WebhookEvent
 from schema.connections import _runtime
 from schema.errors import NotFoundError, PermissionDeniedError, ValidationError, to_error
-from schema.ids import decode_id, encode_id
+from schema.ids import decode_id, encode_id, parse_pks
 from schema.pagination import Connection, decode_cursor, page_size, to_connection
 from schema.types import Info
 from services import webhooks
@@ -70,12 +70,11 @@ class Webhook(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         ids = list(node_ids)
-        wanted = [int(i) for i in ids if i.isdigit()]
+        pks = parse_pks(ids)
+        wanted = [pk for pk in pks if pk is not None]
         rows = await WebhookModel.filter(id__in=wanted, account_id=info.context.who.account_id)
         by_id = {r.id: r for r in rows}
-        return [
-            cls.from_model(by_id[int(i)]) if i.isdigit() and int(i) in by_id else None for i in ids
-        ]
+        return [cls.from_model(by_id[pk]) if pk in by_id else None for pk in pks]
 
 
 @strawberry.type(description="One event sent (or being sent) to one webhook.")

@@ -10,7 +10,7 @@ from tortoise.expressions import Q
 
 from models import EndUser, UserSource
 from services.caller import Caller
-from services.errors import EmailTaken, InvalidInput, NotFound
+from services.errors import EmailTaken, InvalidInput, NotFound, refuse_nul
 from services.pagination import Page, page_by_id
 from services.sites import get_site
 from services.sync import rules
@@ -29,14 +29,14 @@ def email_key(email: str) -> str:
 
 def clean_email(value: str) -> str:
     """Raises InvalidInput for anything that is not a plausible address of at most 320 characters."""
-    email = value.strip()
+    email = refuse_nul("email", value).strip()
     if len(email) > 320 or not _EMAIL.match(email):
         raise InvalidInput("email", "not a valid email address")
     return email
 
 
 def clean_text(name: str, value: str) -> str:
-    value = value.strip()
+    value = refuse_nul(name, value).strip()
     if len(value) > TEXT_LIMITS[name]:
         raise InvalidInput(name, f"at most {TEXT_LIMITS[name]} characters")
     return value

@@ -38,6 +38,13 @@ class InvalidInput(DomainError):
         self.field = field
 
 
+def refuse_nul(field: str, value: str) -> str:
+    """Raises InvalidInput for a NUL character, which PostgreSQL text cannot hold and no name needs."""
+    if "\x00" in value:
+        raise InvalidInput(field, "text cannot contain NUL characters")
+    return value
+
+
 class SiteNameTaken(DomainError):
     def __init__(self, name: str) -> None:
         super().__init__(f"a site named {name!r} already exists")

@@ -6,13 +6,13 @@ from tortoise.exceptions import IntegrityError
 
 from models import Site
 from services.caller import Caller
-from services.errors import InvalidInput, NotFound, SiteNameTaken
+from services.errors import InvalidInput, NotFound, SiteNameTaken, refuse_nul
 from services.pagination import Page, page_by_id
 
 
 def clean_site_name(name: str) -> str:
     """Raises InvalidInput unless the name has 1-200 visible characters."""
-    name = " ".join(name.split())
+    name = " ".join(refuse_nul("name", name).split())
     if not name or len(name) > 200:
         raise InvalidInput("name", "a site name needs 1 to 200 characters")
     return name

@@ -32,6 +32,7 @@ from services.errors import (
     SiteNameTaken,
     TooManyGroups,
     UnknownGroups,
+    refuse_nul,
 )
 from services.runtime import Runtime
 from services.sites import clean_site_name
@@ -195,6 +196,9 @@ def _validate_shape(conn: TenantConnection, s: ImportSettings) -> None:
             raise InvalidInput(
                 "mappings", f"map {m.value!r} to an existing site or a new site name, not both"
             )
+        refuse_nul("mappings", m.value)
+        if m.new_site_name is not None:
+            refuse_nul("mappings", m.new_site_name)
         if len(m.value) > 256:
             raise InvalidInput("mappings", "values are at most 256 characters")
         key = classification_key(m.value)

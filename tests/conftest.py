@@ -176,7 +176,9 @@ async def live_server(sim_settings: Settings, runtime: Runtime) -> AsyncIterator
     while not server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql", runtime=runtime)
+        yield LiveServer(
+            url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql", runtime=runtime
+        )
     finally:
         server.should_exit = True
         await task

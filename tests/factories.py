@@ -75,7 +75,12 @@ async def sign_in_params(url: str) -> dict[str, str]:
 
 
 async def connect_tenant(
-    rt: Any, tenant: Tenant, *, scope: str = "ACCOUNT", site: Site | None = None, login_hint: str | None = None
+    rt: Any,
+    tenant: Tenant,
+    *,
+    scope: str = "ACCOUNT",
+    site: Site | None = None,
+    login_hint: str | None = None,
 ) -> Any:
     """A CONNECTED TenantConnection through the real sign-in flow (msal + simulator)."""
     from models import ConnectionScope
@@ -85,7 +90,11 @@ async def connect_tenant(
     caller = await authenticate(tenant.admin_key)
     assert caller is not None
     _, url = await start_connect(
-        rt, caller, scope=ConnectionScope(scope), site_id=site.id if site else None, login_hint=login_hint
+        rt,
+        caller,
+        scope=ConnectionScope(scope),
+        site_id=site.id if site else None,
+        login_hint=login_hint,
     )
     conn, _ = await complete_connect(rt, caller, await sign_in_params(url))
     return conn

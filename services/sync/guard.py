@@ -130,7 +130,7 @@ async def approve_run(rt: Runtime, caller: Caller, run_id: int) -> SyncRun:
         await run.refresh_from_db()
         raise RunNotAwaitingApproval(run.status.value)
     log.info("sync run %s: approved by api key %s", run.id, caller.api_key_id)
-    await _publish_row(rt, run.id)
+    await _publish_row(rt, run.id, run.account_id)
     await run.refresh_from_db()
     try:
         await runner_of(rt).launch(run)
@@ -143,7 +143,7 @@ async def approve_run(rt: Runtime, caller: Caller, run_id: int) -> SyncRun:
             finished_at=datetime.now(UTC),
             active_connection_id=None,
         )
-        await _publish_row(rt, run.id)
+        await _publish_row(rt, run.id, run.account_id)
         await run.refresh_from_db()
     return run
 
@@ -159,7 +159,7 @@ async def reject_run(rt: Runtime, caller: Caller, run_id: int) -> SyncRun:
         await run.refresh_from_db()
         raise RunNotAwaitingApproval(run.status.value)
     log.info("sync run %s: rejected by api key %s", run.id, caller.api_key_id)
-    await _publish_row(rt, run.id)
+    await _publish_row(rt, run.id, run.account_id)
     await run.refresh_from_db()
     return run
 

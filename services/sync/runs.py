@@ -116,7 +116,9 @@ async def recover_stale_runs(rt: Runtime, connection_id: int | None = None) -> i
     failed = 0
     for status, (older, cutoff, message) in dead_if.items():
         for run in await active.filter(status=status, **{older: cutoff}):
-            won = await SyncRun.filter(id=run.id, status=status, **{older: cutoff}).update(
+            won = await SyncRun.filter(
+                id=run.id, account_id=run.account_id, status=status, **{older: cutoff}
+            ).update(
                 status=RunStatus.FAILED,
                 phase="failed",
                 error_message=message,
@@ -126,7 +128,7 @@ async def recover_stale_runs(rt: Runtime, connection_id: int | None = None) -> i
             if won:
                 failed += 1
                 log.warning("sync run %s (worker %r): %s", run.id, run.worker or "-", message)
-                await _publish_row(rt, run.id)
+                await _publish_row(rt, run.id, run.account_id)
     return failed
 
 
@@ -147,7 +149,7 @@ async def cancel_sync(rt: Runtime, caller: Caller, run_id: int) -> SyncRun:
             run, RunStatus.CANCELLED, CANCELLED_MESSAGE
         )
     if ended:
-        await _publish_row(rt, run.id)
+        await _publish_row(rt, run.id, run.account_id)
         await run.refresh_from_db()
         return run
     runner = rt.extras.get("runner")
@@ -209,9 +211,9 @@ async def _end(
     return bool(won)
 
 
-async def _publish_row(rt: Runtime, run_id: int) -> None:
+async def _publish_row(rt: Runtime, run_id: int, account_id: int) -> None:
     """Tell subscribers (and webhooks) of a run that ended without the process running it."""
-    run = await SyncRun.get_or_none(id=run_id)
+    run = await SyncRun.get_or_none(id=run_id, account_id=account_id)
     if run is not None:
         await RunProgress(run, rt.bus).publish(force=True)
         await notify_run_finished(rt, run)

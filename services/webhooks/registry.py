@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
 from services.caller import Caller
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput, NotFound, refuse_nul
 from services.pagination import Page, page_by_id
 from services.runtime import Runtime
 from services.webhooks.dispatcher import attempt, bound_to, build_body, claim_expiry, policy_of
@@ -45,7 +45,7 @@ def clean_events(events: Iterable[str]) -> list[str]:
 
 
 def clean_description(text: str) -> str:
-    text = " ".join(text.split())
+    text = " ".join(refuse_nul("description", text).split())
     if len(text) > MAX_DESCRIPTION:
         raise InvalidInput("description", f"at most {MAX_DESCRIPTION} characters")
     return text

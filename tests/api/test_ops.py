@@ -32,7 +32,9 @@ def test_json_logs_carry_request_and_run_ids_and_never_secrets() -> None:
     t2 = logctx.run_id.set(42)
     try:
         logger.info("calling Graph with %s", "Authorization: Bearer eyJhbGciOi.eyJzdWIiOiIx.c2ln")
-        logger.info("key es_0123456789ab_SuperSecretValue-xyz used; refresh_token=abc.def; code=OAQABAAIA")
+        logger.info(
+            "key es_0123456789ab_SuperSecretValue-xyz used; refresh_token=abc.def; code=OAQABAAIA"
+        )
         try:
             raise RuntimeError("client_secret=hunter2 rejected")
         except RuntimeError:
@@ -54,12 +56,24 @@ def test_redact_leaves_ordinary_text_alone() -> None:
     assert redact(text) == text
 
 
-async def test_metrics_endpoint_reports_runs_users_and_graph_traffic(client: httpx.AsyncClient) -> None:
+async def test_metrics_endpoint_reports_runs_users_and_graph_traffic(
+    client: httpx.AsyncClient,
+) -> None:
     t = await make_account()
     conn = await TenantConnection.create(account_id=t.account.id, scope=ConnectionScope.ACCOUNT)
-    await SyncRun.create(account_id=t.account.id, connection=conn, status=RunStatus.SUCCEEDED, created=5, updated=2)
-    await SyncRun.create(account_id=t.account.id, connection=conn, status=RunStatus.FAILED, errors=1)
-    await SyncRun.create(account_id=t.account.id, connection=conn, status=RunStatus.SUCCEEDED, dry_run=True, created=99)
+    await SyncRun.create(
+        account_id=t.account.id, connection=conn, status=RunStatus.SUCCEEDED, created=5, updated=2
+    )
+    await SyncRun.create(
+        account_id=t.account.id, connection=conn, status=RunStatus.FAILED, errors=1
+    )
+    await SyncRun.create(
+        account_id=t.account.id,
+        connection=conn,
+        status=RunStatus.SUCCEEDED,
+        dry_run=True,
+        created=99,
+    )
     body = (await client.get("/metrics")).text
     assert 'entrasync_sync_runs{status="SUCCEEDED"} 2' in body
     assert 'entrasync_sync_runs{status="FAILED"} 1' in body
@@ -71,7 +85,11 @@ async def test_metrics_endpoint_reports_runs_users_and_graph_traffic(client: htt
 
 async def test_responses_carry_a_request_id(client: httpx.AsyncClient) -> None:
     t = await make_account()
-    r = await client.post("/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {t.admin_key}", "X-Request-ID": "abc-1"})
+    r = await client.post(
+        "/graphql",
+        json={"query": "{ viewer { role } }"},
+        headers={"Authorization": f"Bearer {t.admin_key}", "X-Request-ID": "abc-1"},
+    )
     assert r.headers["x-request-id"] == "abc-1"
     generated = await client.get("/healthz")
     assert len(generated.headers["x-request-id"]) == 32

@@ -150,13 +150,17 @@ async def test_a3_sync_runs_subscription_sees_only_own_account(live_server: Live
     await ws.close()
 
 
-async def test_r2_a_real_import_streams_progress_to_a_websocket_client(live_server: LiveServer) -> None:
+async def test_r2_a_real_import_streams_progress_to_a_websocket_client(
+    live_server: LiveServer,
+) -> None:
     """startSync over HTTP, then every batch over graphql-transport-ws until SUCCEEDED."""
     t = await make_account()
     site = await make_site(t.account, "Everyone")
     rt = live_server.runtime
     conn = await connect_tenant(rt, t, scope="SITE", site=site)
-    await configure_import(rt, await admin_caller(t), conn.id, ImportSettings(user_types=("MEMBER", "GUEST")))
+    await configure_import(
+        rt, await admin_caller(t), conn.id, ImportSettings(user_types=("MEMBER", "GUEST"))
+    )
     async with httpx.AsyncClient(base_url=live_server.url) as http:
         started = await http.post(
             "/graphql",
@@ -169,7 +173,15 @@ async def test_r2_a_real_import_streams_progress_to_a_websocket_client(live_serv
     run_id = started.json()["data"]["startSync"]["run"]["id"]
     ws = await _open(live_server, t.tech_key)
     assert (await _recv(ws))["type"] == "connection_ack"
-    await ws.send(json.dumps({"id": "p", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": run_id}}}))
+    await ws.send(
+        json.dumps(
+            {
+                "id": "p",
+                "type": "subscribe",
+                "payload": {"query": PROGRESS, "variables": {"id": run_id}},
+            }
+        )
+    )
     statuses: list[str] = []
     created: list[int] = []
     while True:

@@ -685,20 +685,13 @@ async def test_cli_refuses_a_key_file_that_is_not_text(
     assert captured.err == f"entrasync client: the key file {key_file} is not UTF-8 text\n"
 
 
-# -- known bugs: strict xfail, so that the fix shows up as XPASS and the marker goes ---------------
+# -- ids past the integer range and NUL characters (both were bugs: internal errors) ----------
 
 # A global id whose number is past the database's integer range: 2**63 overflows SQLite's INTEGER
 # and PostgreSQL's bigint, 2**31 PostgreSQL's integer (most primary and foreign keys).
 HUGE_IDS = (2**63, 2**31)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: schema/ids.py decode_id (and the resolve_nodes of schema/types.py, "
-    "connections.py, sync.py, webhooks.py) accept any positive int; an id past the column's "
-    "range reaches the database, and a non-ASCII digit reaches int(): 'Internal server error' "
-    "instead of not found",
-)
 async def test_ids_past_the_database_integer_range_read_as_missing(
     prod_client: httpx.AsyncClient, prod_runtime: Runtime, tenant: Tenant
 ) -> None:
@@ -810,11 +803,6 @@ async def test_ids_past_the_database_integer_range_read_as_missing(
 NUL = "a\u0000b"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a NUL character in a string input is stored as is on SQLite, and fails as "
-    "'Internal server error' on PostgreSQL (text cannot hold NUL); it should be refused",
-)
 async def test_nul_characters_in_strings_are_refused_everywhere(
     prod_client: httpx.AsyncClient, prod_runtime: Runtime, tenant: Tenant
 ) -> None:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 import websockets
 from websockets.typing import Subprotocol
 
@@ -322,12 +321,6 @@ def test_audit_does_not_let_a_key_of_another_table_through() -> None:
     assert check(bad, scoped) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/sync/runs.py: recover_stale_runs() fails a dead run, and _publish_row() "
-    "reads it, by its id alone; the id comes from the rows of a connection-scoped query, which "
-    "the audit cannot see. Adding account_id to those two statements makes this pass.",
-)
 async def test_r6_recovery_during_start_sync_is_account_scoped(
     prod_client: httpx.AsyncClient, prod_runtime: Runtime, sql_audit: SqlCapture
 ) -> None:

@@ -527,7 +527,9 @@ def test_s11_object_id_graph_should_never_send_is_skipped(object_id: str) -> Non
     assert decision.kind is DecisionKind.SKIP and decision.reason is SkipReason.INVALID_ID
 
 
-@pytest.mark.parametrize(("raw", "stored"), [(" member ", "Member"), ("GUEST", "Guest"), (None, "Member")])
+@pytest.mark.parametrize(
+    ("raw", "stored"), [(" member ", "Member"), ("GUEST", "Guest"), (None, "Member")]
+)
 def test_w5_user_type_is_stored_as_graph_spells_it(raw: str | None, stored: str) -> None:
     decision = plan_user(entra_user(user_type=raw), site_config(), ScopeIndex(), None, set())
     assert decision.kind is DecisionKind.CREATE and decision.link is not None
