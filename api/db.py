@@ -113,6 +113,12 @@ async def make_migrations(url: str, name: str) -> str | None:
     """Generate the next migration for url's dialect from the models (developer tool)."""
     command = _command(url)
     folder = Path(migrations_location(url)) / "models"
+    if url.startswith("sqlite"):
+        # SQLite has no column comments: a changed enum's description (Tortoise writes the
+        # members into it) is nothing to migrate there, where aerich would refuse it.
+        from aerich.ddl.sqlite import SqliteDDL
+
+        SqliteDDL.set_comment = lambda self, model, field_describe: ""  # type: ignore[method-assign]
     try:
         if not folder.exists() or not _version_files(url):
             await command.init_migrations(safe=True)

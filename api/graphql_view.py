@@ -7,8 +7,11 @@ POSTs, so no CSRF "simple requests"), a declared length over the limit (413), a 
 over its failed-authentication limit (429), a missing or unknown key (401), a key over its rate
 limit (429), a body (chunked or not) that grows past the limit (413) or arrives too slowly (408),
 a body that is not one JSON object (400, batches of operations included). Only then does
-strawberry run the operation. Websocket frames that do not follow graphql-transport-ws close the
-socket with 4400, and every subscribe counts against the key's rate limit.
+strawberry's schema run the operation: a POST goes straight to `schema.execute` with the body
+parsed once here (strawberry's view would parse the request a second time), GET (GraphiQL in
+development) through strawberry's view. Websocket frames that do not follow
+graphql-transport-ws close the socket with 4400, and every subscribe counts against the key's
+rate limit.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Tortoise models: the only place that knows table layouts."""
 
 from models.account import Account, ApiKey, Site
-from models.connection import ImportMapping, SignInRequest, TenantConnection
+from models.connection import ImportMapping, ReviewItem, SignInRequest, TenantConnection
 from models.end_user import EndUser
 from models.enums import (
     AccountMode,
@@ -10,12 +10,19 @@ from models.enums import (
     Classification,
     ConnectionScope,
     ConnectionStatus,
+    FieldRule,
     GroupFilter,
+    InactiveReason,
+    LifecyclePolicy,
     MatchAttribute,
+    ReviewKind,
+    ReviewResolution,
+    ReviewStatus,
     Role,
     RunStatus,
     RunTrigger,
     SyncMode,
+    UserPin,
     UserSource,
 )
 from models.sync_run import ChangeLogEntry, SyncRun
@@ -33,9 +40,16 @@ __all__ = [
     "ConnectionStatus",
     "DeliveryStatus",
     "EndUser",
+    "FieldRule",
     "GroupFilter",
     "ImportMapping",
+    "InactiveReason",
+    "LifecyclePolicy",
     "MatchAttribute",
+    "ReviewItem",
+    "ReviewKind",
+    "ReviewResolution",
+    "ReviewStatus",
     "Role",
     "RunStatus",
     "RunTrigger",
@@ -44,6 +58,7 @@ __all__ = [
     "SyncMode",
     "SyncRun",
     "TenantConnection",
+    "UserPin",
     "UserSource",
     "Webhook",
     "WebhookDelivery",

@@ -10,7 +10,11 @@ from models.enums import (
     ConnectionScope,
     ConnectionStatus,
     GroupFilter,
+    LifecyclePolicy,
     MatchAttribute,
+    ReviewKind,
+    ReviewResolution,
+    ReviewStatus,
 )
 
 
@@ -57,6 +61,22 @@ class TenantConnection(Model):
     # Mass-change guard: a run that would update, skip or no longer find more than this share of
     # the connection's imported users waits for an admin's approval; null turns the guard off.
     mass_change_threshold = fields.FloatField(null=True, default=0.5)
+    # Sync policies beyond the SPEC, each opt-in: the defaults reproduce S1-S11 exactly.
+    # Lifecycle: what happens to imported users disabled, deleted or out of scope in Entra.
+    lifecycle_policy = fields.CharEnumField(
+        LifecyclePolicy, max_length=16, default=LifecyclePolicy.KEEP
+    )
+    lifecycle_exempt_shared = fields.BooleanField(default=False)
+    # Ambiguous matches go to the review queue instead of the SPEC's automatic choice.
+    review_conflicts = fields.BooleanField(default=False)
+    # {field: FieldRule}; a field not named keeps its default rule (services.sync.fields).
+    field_rules: dict[str, str] = fields.JSONField(default=dict)
+    # Richer filters, applied after the W4 and W5 ones.
+    filter_enabled_only = fields.BooleanField(default=False)
+    filter_licensed_only = fields.BooleanField(default=False)
+    include_domains: list[str] = fields.JSONField(default=list)
+    exclude_domains: list[str] = fields.JSONField(default=list)
+    exclusion_patterns: list[str] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -106,3 +126,39 @@ class ImportMapping(Model):
     class Meta:
         table = "import_mapping"
         unique_together = (("connection", "value_key"),)
+
+
+class ReviewItem(Model):
+    """An ambiguous case a sync sent to the review queue instead of guessing, and its resolution.
+
+    One per Entra user and connection: a later run that meets the same case updates it (and
+    follows its resolution once an admin has chosen).
+    """
+
+    id = fields.IntField(primary_key=True)
+    account_id = fields.IntField()
+    connection: fields.ForeignKeyRelation[TenantConnection] = fields.ForeignKeyField(
+        "models.TenantConnection", related_name="review_items", on_delete=fields.CASCADE
+    )
+    connection_id: int
+    kind = fields.CharEnumField(ReviewKind, max_length=24)
+    status = fields.CharEnumField(ReviewStatus, max_length=8, default=ReviewStatus.OPEN)
+    entra_object_id = fields.CharField(max_length=64)
+    email = fields.CharField(max_length=320, default="")
+    display_name = fields.CharField(max_length=256, default="")
+    # The product users the case is about (end user ids), and the site routing picked.
+    candidate_ids: list[int] = fields.JSONField(default=list)
+    routed_site_id = fields.IntField(null=True)
+    first_run_id = fields.IntField(null=True)
+    last_run_id = fields.IntField(null=True)
+    resolution = fields.CharEnumField(ReviewResolution, max_length=8, null=True)
+    resolved_end_user_id = fields.IntField(null=True)
+    resolved_by = fields.IntField(null=True)  # api key id
+    resolved_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "review_item"
+        unique_together = (("connection", "entra_object_id"),)
+        indexes = (("account_id", "status"),)

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.account import Account, Site
-from models.enums import UserSource
+from models.enums import InactiveReason, UserPin, UserSource
 
 
 class EndUser(Model):
@@ -31,6 +31,19 @@ class EndUser(Model):
     entra_tenant_id = fields.CharField(max_length=64, null=True)
     # The email Entra gave this user last time: lets S7 tell an Entra-side rename from a product-side edit.
     entra_last_email = fields.CharField(max_length=320, null=True)
+    # Optional fields, written only by connections whose field rules sync them.
+    department = fields.CharField(max_length=200, default="")
+    office = fields.CharField(max_length=200, default="")
+    display_name = fields.CharField(max_length=256, default="")
+    manager_email = fields.CharField(max_length=320, default="")
+    # Lifecycle: an inactive user is kept (never deleted) and says why and since when. Only a
+    # connection's opt-in policy, or a person, changes these.
+    active = fields.BooleanField(default=True)
+    inactive_reason = fields.CharEnumField(InactiveReason, max_length=12, null=True)
+    inactive_since = fields.DatetimeField(null=True)
+    # An admin's pin: KEEP_ACTIVE (no lifecycle policy deactivates it) or EXCLUDE (no sync
+    # touches it at all).
+    pin = fields.CharEnumField(UserPin, max_length=12, null=True)
     user_type = fields.CharField(max_length=20, null=True)
     account_enabled = fields.BooleanField(null=True)
     last_synced_at = fields.DatetimeField(null=True)

@@ -34,6 +34,13 @@ class SyncRun(Model):
     errors = fields.IntField(default=0)  # users skipped for bad data (S11)
     # R9: `@removed` entries of a delta round, logged and left untouched in the product (S5).
     removed = fields.IntField(default=0)
+    # Lifecycle policies: users marked inactive and reactivated; ambiguous cases sent to review.
+    deactivated = fields.IntField(default=0)
+    reactivated = fields.IntField(default=0)
+    review_waiting = fields.IntField(default=0)
+    # A preview: a dry run of proposed sync policies (filters, field rules, lifecycle) that are
+    # not saved yet; null for a run of the saved configuration.
+    proposed_policies: dict[str, object] | None = fields.JSONField(null=True)
     # R9: FULL or DELTA, decided when the run starts (null while queued), and why in plain words.
     mode = fields.CharEnumField(SyncMode, max_length=5, null=True)
     mode_reason = fields.CharField(max_length=200, default="")

@@ -33,7 +33,7 @@ class Context:
     last_run_loader: DataLoader[int, SyncRun | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.site_loader = DataLoader(load_fn=self._load_sites)
+        self.site_loader = DataLoader(load_fn=self.load_sites)
         self.last_run_loader = DataLoader(load_fn=self._load_last_runs)
 
     @property
@@ -56,7 +56,8 @@ class Context:
         by_connection = {row.connection_id: row for row in rows}
         return [by_connection.get(i) for i in connection_ids]
 
-    async def _load_sites(self, ids: list[int]) -> list[Site | None]:
+    async def load_sites(self, ids: list[int]) -> list[Site | None]:
+        """The sites of `ids`, in order (None where missing), in one query; the loader's batch."""
         # Scoped to the caller's account, so a loader can never leak another account's site (A4).
         rows = await Site.filter(id__in=ids, account_id=self.who.account_id)
         by_id = {row.id: row for row in rows}

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules
 from graphql.validation import ASTValidationRule, validate
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -27,6 +27,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 Rules = tuple[type[ASTValidationRule], ...]
+_SPECIFIED: Rules = tuple(specified_rules)  # where strawberry starts every operation's rules
 Checked = tuple[DocumentNode, list[GraphQLError]]
 
 
@@ -35,9 +36,9 @@ class DocumentCache:
 
     A text is parsed with the token limit, so an oversized document is refused while it is being
     parsed (a GraphQLSyntaxError, as strawberry's MaxTokensLimiter makes); only documents that
-    parsed are kept, so a cached text was already checked. The rules of the key are those the
-    request's other extensions set (introspection off in production), followed by `rules` (depth,
-    aliases) and the two strawberry adds in its own validation.
+    parsed are kept, so a cached text was already checked. The rules of the key are those of the
+    request (graphql-core's, and what other extensions add: introspection off in production);
+    `rules` (depth, aliases) and strawberry's own two are added to them.
     """
 
     def __init__(
@@ -48,7 +49,7 @@ class DocumentCache:
         hide_suggestions: bool,
         maxsize: int = 256,
     ) -> None:
-        self._rules: Rules = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+        self._rules: Rules = tuple(rules)
         self._max_tokens = max_tokens
         self._hide_suggestions = hide_suggestions
         self.check: Callable[[GraphQLSchema, str, Rules], Checked] = lru_cache(maxsize=maxsize)(
@@ -57,13 +58,19 @@ class DocumentCache:
 
     def _check(self, schema: GraphQLSchema, query: str, rules: Rules) -> Checked:
         document = parse(query, max_tokens=self._max_tokens)
-        errors = validate(
-            schema,
-            document,
-            (*rules, *self._rules),
-            hide_suggestions=self._hide_suggestions,
+        # Our rules right after graphql-core's, where AddValidationRules (the first extension)
+        # put them, so that a document breaking several rules gets its errors in the same order.
+        n = len(_SPECIFIED) if rules[: len(_SPECIFIED)] == _SPECIFIED else len(rules)
+        ordered = (
+            *rules[:n],
+            *self._rules,
+            *rules[n:],
+            MaybeNullValidationRule,  # the two strawberry adds in its own validate_document
+            OneOfInputValidationRule,
         )
-        return document, errors
+        return document, validate(
+            schema, document, ordered, hide_suggestions=self._hide_suggestions
+        )
 
 
 class CachedDocuments(SchemaExtension):

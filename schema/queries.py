@@ -110,8 +110,11 @@ class Query(ConnectionQuery, WizardQuery, SyncQuery, WebhookQuery):
             after_id=decode_cursor(after),
         )
         conn = to_connection(page, EndUser.from_model)  # type: ignore[arg-type]
+        # The page's sites in one query, handed to each EndUser (no task per `site` field). Asked
+        # directly: through the DataLoader, a batch already complete would still wait for a task
+        # of its own (bench/RESULTS.md, "API throughput").
         ids = sorted({e.node.site_pk for e in conn.edges})
-        rows = await info.context.site_loader.load_many(ids)
+        rows = await info.context.load_sites(ids) if ids else []
         by_id = {r.id: Site.from_model(r) for r in rows if r is not None}
         for e in conn.edges:
             e.node.prefetched_site = by_id.get(e.node.site_pk)
