@@ -6,6 +6,7 @@ import base64
 import binascii
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
@@ -39,6 +40,7 @@ from services.sites import clean_site_name
 from services.sync.config import (
     MAX_SELECTED_GROUPS,
     UNDEFINED,
+    Policies,
     SyncConfig,
     UserType,
     classification_key,
@@ -280,8 +282,29 @@ async def configure_import(
     return conn
 
 
-async def sync_config(conn: TenantConnection) -> SyncConfig:
-    """The frozen configuration the engine applies, built from the saved rows."""
+def saved_policies(conn: TenantConnection) -> Policies:
+    """The connection's saved sync policies (issue 6); raises ValueError on a corrupt row."""
+    return Policies(
+        lifecycle=conn.lifecycle_policy.value,
+        exempt_shared_mailboxes=conn.lifecycle_exempt_shared,
+        review_conflicts=conn.review_conflicts,
+        field_rules=dict(conn.field_rules or {}),  # type: ignore[arg-type]
+        enabled_only=conn.filter_enabled_only,
+        licensed_only=conn.filter_licensed_only,
+        include_domains=tuple(conn.include_domains or ()),
+        exclude_domains=tuple(conn.exclude_domains or ()),
+        exclusion_patterns=tuple(conn.exclusion_patterns or ()),
+    )
+
+
+async def sync_config(
+    conn: TenantConnection, proposed: Mapping[str, object] | None = None
+) -> SyncConfig:
+    """The frozen configuration the engine applies, built from the saved rows.
+
+    `proposed` (a preview run's SyncRun.proposed_policies) replaces the saved policies.
+    """
+    policies = saved_policies(conn) if proposed is None else Policies.from_json(proposed)
     mappings = {m.value: m.site_id for m in await ImportMapping.filter(connection_id=conn.id)}
     return SyncConfig(
         scope=conn.scope.value,
@@ -293,4 +316,5 @@ async def sync_config(conn: TenantConnection) -> SyncConfig:
         selected_group_ids=tuple(conn.selected_group_ids),
         user_types=frozenset(cast(list[UserType], conn.user_types)),
         match_attribute=conn.match_attribute.value,
+        policies=policies,
     )

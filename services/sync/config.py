@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 Scope = Literal["ACCOUNT", "SITE"]
@@ -36,6 +37,118 @@ def classification_key(value: str | None) -> str:
     return text.casefold()
 
 
+# Per-field rules (issue 6): how a sync writes each field of a matched user.
+FieldRuleName = Literal["OVERWRITE", "CREATE_ONLY", "KEEP_WHEN_BLANK", "NOT_SYNCED"]
+FIELD_RULES: tuple[FieldRuleName, ...] = (
+    "OVERWRITE",
+    "CREATE_ONLY",
+    "KEEP_WHEN_BLANK",
+    "NOT_SYNCED",
+)
+# The defaults reproduce S4 exactly: names and job title overwritten (a blank one included),
+# phones never erased with a blank; the optional fields are not synced unless an admin says so.
+DEFAULT_FIELD_RULES: Mapping[str, FieldRuleName] = MappingProxyType(
+    {
+        "first_name": "OVERWRITE",
+        "last_name": "OVERWRITE",
+        "job_title": "OVERWRITE",
+        "phone": "KEEP_WHEN_BLANK",
+        "mobile": "KEEP_WHEN_BLANK",
+        "department": "NOT_SYNCED",
+        "office": "NOT_SYNCED",
+        "manager_email": "NOT_SYNCED",
+        "display_name": "NOT_SYNCED",
+    }
+)
+LifecycleName = Literal["KEEP", "MARK_INACTIVE"]
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """A connection's opt-in sync policies beyond the SPEC (issue 6); the defaults change nothing.
+
+    - lifecycle: what a sync does to an imported user whose Entra account is disabled, deleted or
+      out of scope: KEEP (S5, default) or MARK_INACTIVE (never deleted; reactivated on return).
+      `exempt_shared_mailboxes` leaves shared mailboxes active under MARK_INACTIVE.
+    - review_conflicts: ambiguous matches go to the review queue instead of the SPEC's choice.
+    - field_rules: the rule of every field (DEFAULT_FIELD_RULES, overridden by the saved ones).
+    - enabled_only, licensed_only, include_domains, exclude_domains, exclusion_patterns: filters
+      applied after W4 and W5. Domains are stored lower-case without "@"; patterns are
+      case-insensitive shell-style globs matched against UPN, mail and display name.
+
+    Raises ValueError on an unknown field or rule; the API validates first with typed errors.
+    """
+
+    lifecycle: LifecycleName = "KEEP"
+    exempt_shared_mailboxes: bool = False
+    review_conflicts: bool = False
+    field_rules: Mapping[str, FieldRuleName] = field(default_factory=dict)
+    enabled_only: bool = False
+    licensed_only: bool = False
+    include_domains: tuple[str, ...] = ()
+    exclude_domains: tuple[str, ...] = ()
+    exclusion_patterns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.lifecycle not in ("KEEP", "MARK_INACTIVE"):
+            raise ValueError(f"unknown lifecycle policy {self.lifecycle!r}")
+        rules = dict(DEFAULT_FIELD_RULES)
+        for name, rule in self.field_rules.items():
+            if name not in DEFAULT_FIELD_RULES:
+                raise ValueError(f"unknown field {name!r}")
+            if rule not in FIELD_RULES:
+                raise ValueError(f"unknown field rule {rule!r} for {name}")
+            rules[name] = rule
+        object.__setattr__(self, "field_rules", MappingProxyType(rules))
+
+    @property
+    def filters_on(self) -> bool:
+        """True when any of the richer filters is set."""
+        return bool(
+            self.enabled_only
+            or self.licensed_only
+            or self.include_domains
+            or self.exclude_domains
+            or self.exclusion_patterns
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """The policies as stored in SyncRun.proposed_policies (a preview's settings)."""
+        return {
+            "lifecycle": self.lifecycle,
+            "exempt_shared_mailboxes": self.exempt_shared_mailboxes,
+            "review_conflicts": self.review_conflicts,
+            "field_rules": dict(self.field_rules),
+            "enabled_only": self.enabled_only,
+            "licensed_only": self.licensed_only,
+            "include_domains": list(self.include_domains),
+            "exclude_domains": list(self.exclude_domains),
+            "exclusion_patterns": list(self.exclusion_patterns),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Policies:
+        def strings(key: str) -> tuple[str, ...]:
+            value = data.get(key) or ()
+            return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
+
+        rules = data.get("field_rules") or {}
+        return cls(
+            lifecycle=str(data.get("lifecycle", "KEEP")),  # type: ignore[arg-type]
+            exempt_shared_mailboxes=bool(data.get("exempt_shared_mailboxes", False)),
+            review_conflicts=bool(data.get("review_conflicts", False)),
+            field_rules=dict(rules) if isinstance(rules, dict) else {},
+            enabled_only=bool(data.get("enabled_only", False)),
+            licensed_only=bool(data.get("licensed_only", False)),
+            include_domains=strings("include_domains"),
+            exclude_domains=strings("exclude_domains"),
+            exclusion_patterns=strings("exclusion_patterns"),
+        )
+
+
+DEFAULT_POLICIES = Policies()
+
+
 @dataclass(frozen=True, slots=True)
 class SyncConfig:
     """What one connection imports and how it matches (W1-W7, S2).
@@ -53,6 +166,8 @@ class SyncConfig:
     selected_group_ids: tuple[str, ...] = ()
     user_types: frozenset[UserType] = frozenset({"MEMBER", "GUEST"})
     match_attribute: MatchAttribute = "UPN"
+    # Issue 6's opt-in policies (lifecycle, review, field rules, richer filters).
+    policies: Policies = DEFAULT_POLICIES
     # classification_key(value) -> site id, derived from `mappings`.
     routes: Mapping[str, int] = field(init=False, repr=False, compare=False)
 

@@ -91,7 +91,7 @@ async def execute_run(
     """
     await progress.phase("loading")
     try:
-        config = await sync_config(conn)
+        config = await sync_config(conn, run.proposed_policies)
     except ValueError as exc:
         raise ConfigurationUnusable(
             f"the saved import configuration cannot be applied ({exc}); configure the import again"
