@@ -20,18 +20,16 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError, parse
+from graphql import GraphQLSyntaxError, parse
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -65,7 +63,17 @@ from services.logctx import request_id
 log = logging.getLogger("entrasync.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
+# A3: subscriptions are served over graphql-transport-ws only; a POSTed one gets a clear error.
+_POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+_SUBSCRIPTION_OVER_HTTP = {
+    "data": None,
+    "errors": [
+        {
+            "message": "subscriptions are served over websockets (graphql-transport-ws) only",
+            "extensions": {"code": "BAD_REQUEST"},
+        }
+    ],
+}
 
 
 def _new_request_id(offered: str | None = None) -> str:
@@ -114,21 +122,6 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if not isinstance(view, GraphQLApp) or caller is None:
             return None
         return await view.limiter.acquire(f"key:{caller.api_key_id}", view.guards.key_limit)
-
-
-class WebsocketSubscriptionsOnly(SchemaExtension):
-    """A3: subscriptions are served over graphql-transport-ws; over HTTP they get a clear error."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        request = getattr(ctx.context, "request", None)
-        if ctx.operation_type is OperationType.SUBSCRIPTION and not isinstance(request, WebSocket):
-            error = GraphQLError(
-                "subscriptions are served over websockets (graphql-transport-ws) only",
-                extensions={"code": "BAD_REQUEST"},
-            )
-            ctx.result = ExecutionResult(data=None, errors=[error])
-        yield
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -227,6 +220,8 @@ class GraphQLApp(GraphQL[Context, None]):
         except CannotGetOperationTypeError as exc:
             return error_response(400, exc.as_http_error_reason(), "BAD_REQUEST")
         except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                return JSONResponse(_SUBSCRIPTION_OVER_HTTP)
             return error_response(400, exc.as_http_error_reason("POST"), "BAD_REQUEST")
         except MissingQueryError:
             return error_response(400, "No GraphQL query found in the request", "BAD_REQUEST")

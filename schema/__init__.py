@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
@@ -26,11 +27,13 @@ def build_schema(
     max_aliases: int = 15,
     max_tokens: int = 2000,
     hide_suggestions: bool = False,
+    introspection: bool = True,
     extra_extensions: list[ExtensionFactory] | None = None,
 ) -> strawberry.Schema:
     """The schema with its guards; api/ adds the production-only extensions.
 
-    `hide_suggestions` (production) leaves graphql-core's "Did you mean ...?" hints, which name
+    `introspection=False` (production) refuses `__schema` and `__type`. `hide_suggestions`
+    (production) leaves graphql-core's "Did you mean ...?" hints, which name
     fields, arguments and enum values, out of every error (see schema/guards.py).
     """
     # Parsing (token limit) and validation (depth and alias limits, suggestions) in one extension
@@ -40,6 +43,7 @@ def build_schema(
         rules=[
             *QueryDepthLimiter(max_depth=max_depth).validation_rules,
             *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+            *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
         ],
         max_tokens=max_tokens,
         hide_suggestions=hide_suggestions,

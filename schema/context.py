@@ -29,12 +29,21 @@ class Context:
     services: Any = None  # the service container wired by api/ (sync engine, event bus, ...)
     caller: Caller | None = None
     connection_params: dict[str, Any] | None = None
-    site_loader: DataLoader[int, Site | None] = field(init=False)
-    last_run_loader: DataLoader[int, SyncRun | None] = field(init=False)
+    _site_loader: DataLoader[int, Site | None] | None = field(default=None, init=False)
+    _last_run_loader: DataLoader[int, SyncRun | None] | None = field(default=None, init=False)
 
-    def __post_init__(self) -> None:
-        self.site_loader = DataLoader(load_fn=self.load_sites)
-        self.last_run_loader = DataLoader(load_fn=self._load_last_runs)
+    # The loaders are made on first use: most requests never need one.
+    @property
+    def site_loader(self) -> DataLoader[int, Site | None]:
+        if self._site_loader is None:
+            self._site_loader = DataLoader(load_fn=self.load_sites)
+        return self._site_loader
+
+    @property
+    def last_run_loader(self) -> DataLoader[int, SyncRun | None]:
+        if self._last_run_loader is None:
+            self._last_run_loader = DataLoader(load_fn=self._load_last_runs)
+        return self._last_run_loader
 
     @property
     def who(self) -> Caller:
