@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Self
+from urllib.parse import urlsplit, urlunsplit
 
 import strawberry
 from graphql import GraphQLError
@@ -40,24 +41,43 @@ WebhookDeliveryStatus = strawberry.enum(
 MAX_EVENTS_INPUT = 20
 
 
+def redacted_url(url: str) -> str:
+    """`url` without user info, query string and fragment ("?…" marks a removed query)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    tail = "?…" if parts.query else ""
+    return urlunsplit((parts.scheme, host, parts.path, "", "")) + tail
+
+
 @strawberry.type(
     description="An outbound webhook of the account. Its signing secret is shown only by "
     "createWebhook and rotateWebhookSecret, never again."
 )
 class Webhook(relay.Node):
     id: relay.NodeID[int]
-    url: str
+    full_url: strawberry.Private[str]
     description: str
     events: list[WebhookEvent]  # type: ignore[valid-type]
     enabled: bool
     created_at: datetime
     updated_at: datetime
 
+    @strawberry.field(
+        description="Where deliveries are POSTed. TECHNICIAN keys see it without its query "
+        "string (receivers often put a token there)."
+    )
+    def url(self, info: Info) -> str:
+        if info.context.who.is_admin:
+            return self.full_url
+        return redacted_url(self.full_url)
+
     @classmethod
     def from_model(cls, m: WebhookModel) -> Self:
         return cls(
             id=m.id,
-            url=m.url,
+            full_url=m.url,
             description=m.description,
             events=[_WebhookEvent(e) for e in m.events],
             enabled=m.enabled,

@@ -408,3 +408,19 @@ async def test_lists_cost_constant_queries_whatever_the_page_size(
         == await selects(DELIVERIES, {"id": hook_id, "first": 30})
         <= 3
     )
+
+
+async def test_technicians_see_webhook_urls_without_their_query(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    t = await make_account()
+    # Receivers often take a token in the query string (user info is refused at creation).
+    secret_url = receiver.url() + "?token=s3cr3t"
+    hook_id = (await _create(client, t, secret_url))["webhook"]["id"]
+    admin = (await gql(client, t.admin_key, LIST))["data"]["webhooks"]["edges"]
+    assert [e["node"]["url"] for e in admin] == [secret_url]
+    plain = receiver.url()
+    for query, variables in [(LIST, None), (NODE, {"id": hook_id})]:
+        body = json.dumps(await gql(client, t.tech_key, query, variables))
+        assert "s3cr3t" not in body
+        assert json.dumps(plain + "?…")[1:-1] in body
