@@ -116,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="Ctrl-C cancels the run (after its current batch) instead of detaching",
     )
 
+    appr = add(
+        "approve",
+        "let a run the mass-change guard paused apply its changes, and follow it",
+        "Approve a run the mass-change guard stopped (AWAITING_APPROVAL): it is queued again\n"
+        "and runs once without the guard. Needs an ADMIN key. Check what it would change\n"
+        "first: entrasync client changes RUN_ID.",
+    )
+    appr.add_argument("run_id", metavar="RUN_ID")
+    appr.add_argument("--no-follow", action="store_true", help="return once approved")
+    rej = add("reject", "cancel a run the mass-change guard paused (it wrote nothing)")
+    rej.add_argument("run_id", metavar="RUN_ID")
+
     runs = add("runs", "list sync runs, oldest first")
     runs.add_argument("--connection", metavar="ID", help="only this connection's runs")
 
@@ -125,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     changes.add_argument("run_id", metavar="RUN_ID")
     changes.add_argument(
-        "--action", choices=("CREATE", "UPDATE", "SKIP", "REMOVED"), type=str.upper
+        "--action",
+        choices=("CREATE", "UPDATE", "SKIP", "REMOVED", "INACTIVE", "ACTIVE", "REVIEW"),
+        type=str.upper,
     )
     changes.add_argument("--reason", metavar="CODE", help="a reason code: UNMAPPED, NO_EMAIL, ...")
 

@@ -25,6 +25,8 @@ from api.client.output import Progress, arrow, counts, dump_json, table, when
 from api.client.transport import ApiClient
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+# The mass-change guard stopped the run before it wrote anything: an admin approves or rejects.
+PAUSED = "AWAITING_APPROVAL"
 MAX_RECONNECTS = 3
 
 RUN_FIELDS = """id connectionId status trigger dryRun phase fetched created updated unchanged
@@ -185,7 +187,7 @@ async def _follow(api: ApiClient, run_id: str, progress: Progress) -> dict[str, 
                 failures = 0
                 event: dict[str, Any] = data["syncProgress"]
                 progress.event(event)
-                if event["status"] in TERMINAL:
+                if event["status"] in TERMINAL or event["status"] == PAUSED:
                     return event
         except ClientError as exc:
             if exc.exit_code != SERVER or failures >= MAX_RECONNECTS:
@@ -197,7 +199,7 @@ async def _follow(api: ApiClient, run_id: str, progress: Progress) -> dict[str, 
         run = await api.node(run_id, f"... on SyncRun {{ {RUN_FIELDS} }}")
         if run is None:
             raise ClientError(NOT_FOUND, f"run {run_id} not found")
-        if run["status"] in TERMINAL:
+        if run["status"] in TERMINAL or run["status"] == PAUSED:
             final = _as_progress(run)
             progress.event(final)
             return final
@@ -272,6 +274,8 @@ async def sync(args: argparse.Namespace, api: ApiClient) -> int:
 
     elapsed = time.monotonic() - started
     status = final["status"]
+    if status == PAUSED:
+        return _paused(run_id, final, args.json, out)
     if args.json:
         dump_json({"type": "finished", **final}, out, lines=True)
     else:
@@ -285,6 +289,60 @@ async def sync(args: argparse.Namespace, api: ApiClient) -> int:
         reason = final.get("errorMessage") or status.lower()
         _err(f"error: the run ended {status}: {reason}")
         return RUN_FAILED
+    return OK
+
+
+def _paused(run_id: str, final: dict[str, Any], json_lines: bool, out: TextIO) -> int:
+    if json_lines:
+        dump_json({"type": "paused", **final}, out, lines=True)
+    else:
+        out.write(f"run {run_id} {PAUSED}: the mass-change guard stopped it before any write\n")
+        out.write(f"  {counts(final)}\n")
+        out.write(f"  what it would change: entrasync client changes {run_id}\n")
+        out.write(
+            f"  then: entrasync client approve {run_id}  (or: entrasync client reject {run_id})\n"
+        )
+        out.flush()
+    _err(f"error: run {run_id} is waiting for an admin's approval")
+    return RUN_FAILED
+
+
+APPROVE = f"""mutation($input: SyncRunApprovalInput!) {{ approveSyncRun(input: $input) {{
+  __typename {ERROR_FIELDS} ... on SyncRunPayload {{ run {{ {RUN_FIELDS} }} }} }} }}"""
+REJECT = f"""mutation($input: SyncRunApprovalInput!) {{ rejectSyncRun(input: $input) {{
+  __typename {ERROR_FIELDS} ... on SyncRunPayload {{ run {{ {RUN_FIELDS} }} }} }} }}"""
+
+
+async def approve(args: argparse.Namespace, api: ApiClient) -> int:
+    """Let a paused run apply its changes, and follow it to the end like `sync`."""
+    payload = await api.mutate(
+        "approveSyncRun", APPROVE, {"input": {"runId": args.run_id}}, "SyncRunPayload"
+    )
+    _err(f"approved {args.run_id}: it runs again, without the mass-change guard")
+    if args.no_follow:
+        return OK
+    out = _out()
+    progress = Progress(out, tty=out.isatty(), json_lines=args.json)
+    try:
+        final = await _follow(api, payload["run"]["id"], progress)
+    finally:
+        progress.done()
+    status = final["status"]
+    if args.json:
+        dump_json({"type": "finished", **final}, out, lines=True)
+    else:
+        out.write(f"run {args.run_id} {status}\n  {counts(final)}\n")
+        out.flush()
+    if status != "SUCCEEDED":
+        _err(f"error: the run ended {status}: {final.get('errorMessage') or status.lower()}")
+        return RUN_FAILED
+    return OK
+
+
+async def reject(args: argparse.Namespace, api: ApiClient) -> int:
+    """Cancel a paused run; it wrote nothing."""
+    await api.mutate("rejectSyncRun", REJECT, {"input": {"runId": args.run_id}}, "SyncRunPayload")
+    _out().write(f"rejected {args.run_id}: cancelled, nothing was written\n")
     return OK
 
 
@@ -419,6 +477,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ApiClient], Awaitable[int]]] =
     "connections": connections,
     "configure": configure,
     "sync": sync,
+    "approve": approve,
+    "reject": reject,
     "runs": runs,
     "changes": changes,
     "disconnect": disconnect,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 OK = 0
-RUN_FAILED = 1  # the followed run ended FAILED or CANCELLED
+RUN_FAILED = 1  # the followed run ended FAILED or CANCELLED, or waits for approval
 USAGE = 2  # bad arguments, a bad file, or input the API refused (ValidationError, ...)
 AUTH = 3  # the API key was refused (401) or its role may not do this
 NOT_FOUND = 4  # the connection or run does not exist (or is another account's)
@@ -15,7 +15,7 @@ INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); a followed run goes on unless --canc
 EXIT_CODES_HELP = """\
 exit codes:
   0    success
-  1    the followed run ended FAILED or CANCELLED
+  1    the followed run ended FAILED or CANCELLED, or was paused by the mass-change guard
   2    usage error or invalid input (a bad file, ValidationError and other refusals of the input)
   3    authentication refused (401) or permission denied (a TECHNICIAN key changing things)
   4    not found (connection, run)

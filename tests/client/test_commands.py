@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from models import (
+    Classification,
     ConnectionStatus,
     EndUser,
     ImportMapping,
@@ -19,7 +20,9 @@ from models import (
     TenantConnection,
 )
 from schema.ids import encode_id
+from services.wizard import ImportSettings, MappingInput, configure_import
 from tests.client.conftest import CLIENT, ROOT, Cli, World, run_process
+from tests.factories import admin_caller
 
 
 async def test_connections_as_table_and_json(world: World, cli: Cli) -> None:
@@ -272,3 +275,47 @@ async def test_end_to_end_in_a_subprocess(world: World) -> None:
     assert world.tenant.admin_key not in done.out + done.err
     helped = await run_process([*CLIENT, "--help"], world.env)
     assert helped.code == 0 and "exit codes:" in helped.out and "shell history" in helped.out
+
+
+async def test_a_paused_run_stops_the_follow_and_is_approved_or_rejected(
+    world: World, cli: Cli
+) -> None:
+    first = await cli("sync", world.connection_id)
+    assert first.code == 0, first.err
+    imported = await EndUser.filter(account_id=world.tenant.account.id).count()
+    # Guests only from now on: every member would be skipped, far over the guard's threshold.
+    await configure_import(
+        world.server.runtime,
+        await admin_caller(world.tenant),
+        world.conn_pk,
+        ImportSettings(
+            classification=Classification.OFFICE,
+            mappings=(MappingInput("Seattle", site_id=world.hq.id),),
+            user_types=("GUEST",),
+        ),
+    )
+
+    paused = await cli("sync", world.connection_id, "--json")
+    assert paused.code == 1, paused.err
+    event = json.loads(paused.out.splitlines()[-1])
+    assert (event["type"], event["status"]) == ("paused", "AWAITING_APPROVAL")
+    assert "waiting for an admin's approval" in paused.err
+    rejected = await cli("reject", event["runId"])
+    assert rejected.code == 0 and "rejected" in rejected.out
+    runs = await SyncRun.filter(connection_id=world.conn_pk).order_by("id")
+    assert runs[-1].status is RunStatus.CANCELLED
+
+    again = await cli("sync", world.connection_id)
+    assert again.code == 1 and "AWAITING_APPROVAL" in again.out
+    latest = await SyncRun.filter(connection_id=world.conn_pk).order_by("-id").first()
+    assert latest is not None and latest.status is RunStatus.AWAITING_APPROVAL
+    run_id = encode_id("SyncRun", latest.id)
+    assert f"entrasync client approve {run_id}" in again.out
+    assert await EndUser.filter(account_id=world.tenant.account.id).count() == imported
+
+    approved = await cli("approve", run_id, "--json")
+    assert approved.code == 0, approved.err
+    final = json.loads(approved.out.splitlines()[-1])
+    assert (final["type"], final["status"]) == ("finished", "SUCCEEDED")
+    await latest.refresh_from_db()
+    assert latest.status is RunStatus.SUCCEEDED and latest.approved_at is not None
