@@ -40,13 +40,13 @@ def decode_cursor(cursor: str | None) -> int | None:
     return value
 
 
-def page_size(first: int | None, maximum: int) -> int:
-    """Raises GraphQLError when `first` is outside 1..maximum."""
+def page_size(first: int | None, maximum: int, name: str = "first") -> int:
+    """Raises GraphQLError when `first` (or `last`: `name`) is outside 1..maximum."""
     if first is None:
         return min(50, maximum)
     if first < 1 or first > maximum:
         raise GraphQLError(
-            f"`first` must be between 1 and {maximum}", extensions={"code": "BAD_PAGE_SIZE"}
+            f"`{name}` must be between 1 and {maximum}", extensions={"code": "BAD_PAGE_SIZE"}
         )
     return first
 

@@ -322,22 +322,39 @@ def _run_pk(value: str) -> int:
 
 @strawberry.type
 class SyncQuery:
-    @strawberry.field(description="R1: the account's runs, oldest first; filter by connection.")
+    @strawberry.field(
+        description=(
+            "R1: the account's runs, oldest first; filter by connection. `last` (1..maxPageSize) "
+            "with an optional `before` cursor pages from the newest end instead (edges stay "
+            "oldest first); `first`/`after` and `last`/`before` cannot be mixed."
+        )
+    )
     async def sync_runs(
         self,
         info: Info,
         connection_id: strawberry.ID | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[SyncRun]:
         conn_pk = None
         if connection_id is not None:
             conn_pk = decode_id(connection_id, "TenantConnection") or 0
+        backward = last is not None or before is not None
+        if backward and (first is not None or after is not None):
+            raise GraphQLError(
+                "use `first`/`after` or `last`/`before`, not both",
+                extensions={"code": "BAD_PAGE_SIZE"},
+            )
+        maximum = info.context.limits.max_page_size
         page = await runs.list_runs(
             info.context.who,
-            first=page_size(first, info.context.limits.max_page_size),
+            first=page_size(first, maximum),
             after_id=decode_cursor(after),
             connection_id=conn_pk,
+            last=page_size(last, maximum, "last") if backward else None,
+            before_id=decode_cursor(before),
         )
         return to_connection(page, SyncRun.from_model)  # type: ignore[arg-type]
 

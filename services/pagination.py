@@ -24,3 +24,14 @@ async def page_by_id(qs: QuerySet[M], *, first: int, after_id: int | None) -> Pa
         qs = qs.filter(id__gt=after_id)
     rows = await qs.order_by("id").limit(first + 1)
     return Page(items=rows[:first], has_next=len(rows) > first, has_previous=after_id is not None)
+
+
+async def last_page_by_id(qs: QuerySet[M], *, last: int, before_id: int | None) -> Page[M]:
+    """The `last` rows with id < before_id (the newest without it), still in id order: Relay's
+    backward paging, one query; fetches one extra row to know whether older ones precede."""
+    if before_id is not None:
+        qs = qs.filter(id__lt=before_id)
+    rows = await qs.order_by("-id").limit(last + 1)
+    items = rows[:last]
+    items.reverse()
+    return Page(items=items, has_next=before_id is not None, has_previous=len(rows) > last)

@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = add("runs", "list sync runs, oldest first")
     runs.add_argument("--connection", metavar="ID", help="only this connection's runs")
+    runs.add_argument(
+        "--last", type=int, metavar="N", help="only the newest N runs (1..100), still oldest first"
+    )
 
     changes = add(
         "changes",

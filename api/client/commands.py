@@ -47,6 +47,8 @@ CONNECTIONS = f"""query($first: Int, $after: String) {{
 RUNS = f"""query($connectionId: ID, $first: Int, $after: String) {{
   syncRuns(connectionId: $connectionId, first: $first, after: $after) {{
     nodes {{ {RUN_FIELDS} }} pageInfo {{ hasNextPage endCursor }} }} }}"""
+LAST_RUNS = f"""query($connectionId: ID, $last: Int) {{
+  syncRuns(connectionId: $connectionId, last: $last) {{ nodes {{ {RUN_FIELDS} }} }} }}"""
 CHANGES = """query($runId: ID!, $action: ChangeAction, $reason: String, $first: Int, $after: String) {
   changeLog(runId: $runId, action: $action, reason: $reason, first: $first, after: $after) {
     nodes { id action entraObjectId email displayName endUserId siteId reason changes }
@@ -354,7 +356,13 @@ async def runs(args: argparse.Namespace, api: ApiClient) -> int:
     if args.connection:
         await _connection(api, args.connection)
         variables["connectionId"] = args.connection
-    rows = [r async for r in api.paginate(RUNS, "syncRuns", variables)]
+    if args.last is not None:
+        if not 1 <= args.last <= 100:
+            raise ClientError(USAGE, "--last must be between 1 and 100")
+        page = (await api.execute(LAST_RUNS, {**variables, "last": args.last}))["syncRuns"]
+        rows = list(page["nodes"])
+    else:
+        rows = [r async for r in api.paginate(RUNS, "syncRuns", variables)]
     out = _out()
     if args.json:
         dump_json(rows, out)

@@ -385,20 +385,12 @@ function renderSignInStep(area, connectionId, signInUrl, back) {
 // --- one connection ------------------------------------------------------------------------
 
 async function loadRuns(connectionId, keep = 15) {
-  // syncRuns lists oldest first: walk to the end and keep the latest.
-  let after = null;
-  let runs = [];
-  for (let i = 0; i < 20; i += 1) {
-    const data = await gql(
-      `query($c: ID!, $after: String) { syncRuns(connectionId: $c, first: 100, after: $after) {
-        nodes { ${RUN_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
-      { c: connectionId, after },
-    );
-    runs = runs.concat(data.syncRuns.nodes).slice(-keep);
-    if (!data.syncRuns.pageInfo.hasNextPage) break;
-    after = data.syncRuns.pageInfo.endCursor;
-  }
-  return runs.reverse();
+  // The newest `keep` runs in one request (syncRuns pages backwards with last/before), newest first.
+  const data = await gql(
+    `query($c: ID!, $last: Int!) { syncRuns(connectionId: $c, last: $last) { nodes { ${RUN_FIELDS} } } }`,
+    { c: connectionId, last: keep },
+  );
+  return data.syncRuns.nodes.reverse();
 }
 
 function configSummary(conf, scope) {

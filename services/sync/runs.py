@@ -23,7 +23,7 @@ from models import (
 )
 from services.caller import Caller
 from services.errors import ConnectionNotReady, NotFound
-from services.pagination import Page, page_by_id
+from services.pagination import Page, last_page_by_id, page_by_id
 from services.runtime import Runtime
 from services.sync.guard import end_paused
 from services.sync.progress import TERMINAL, RunProgress
@@ -166,12 +166,21 @@ async def get_run(caller: Caller, run_id: int) -> SyncRun:
 
 
 async def list_runs(
-    caller: Caller, *, first: int, after_id: int | None, connection_id: int | None = None
+    caller: Caller,
+    *,
+    first: int,
+    after_id: int | None,
+    connection_id: int | None = None,
+    last: int | None = None,
+    before_id: int | None = None,
 ) -> Page[SyncRun]:
+    """The account's runs in id order: `first` after `after_id`, or with `last`, the newest
+    `last` before `before_id` (how a UI shows the latest runs of a long history)."""
     qs = SyncRun.filter(account_id=caller.account_id)
     if connection_id is not None:
         qs = qs.filter(connection_id=connection_id)
-    # Newest first reads best, but keyset paging is by ascending id; callers page backwards.
+    if last is not None:
+        return await last_page_by_id(qs, last=last, before_id=before_id)
     return await page_by_id(qs, first=first, after_id=after_id)
 
 

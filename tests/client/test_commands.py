@@ -319,3 +319,16 @@ async def test_a_paused_run_stops_the_follow_and_is_approved_or_rejected(
     assert (final["type"], final["status"]) == ("finished", "SUCCEEDED")
     await latest.refresh_from_db()
     assert latest.status is RunStatus.SUCCEEDED and latest.approved_at is not None
+
+
+async def test_runs_last_shows_only_the_newest(world: World, cli: Cli) -> None:
+    for dry in (True, False, True):
+        done = await cli("sync", world.connection_id, *(["--dry-run"] if dry else []))
+        assert done.code == 0, done.err
+    every = json.loads((await cli("runs", "--json")).out)
+    newest = await cli("runs", "--last", "2", "--json")
+    assert newest.code == 0, newest.err
+    assert [r["id"] for r in json.loads(newest.out)] == [r["id"] for r in every[-2:]]
+    assert len(every) == 3
+    bad = await cli("runs", "--last", "0")
+    assert bad.code == 2 and "--last" in bad.err
