@@ -23,6 +23,7 @@ from services.sync.lifecycle import (
     EXEMPT_PURPOSES,
     INACTIVE_ACTION,
     MAILBOX_UNKNOWN,
+    OUT_OF_SCOPE,
     REMOVED_CAUSES,
     SKIP_ACTION,
     Activity,
@@ -294,9 +295,11 @@ class LifecycleRun:
             )
 
     async def look_ups(self, members: frozenset[str] | None) -> list[str]:
-        """A delta round: users linked to this tenant, active and unpinned, that are no longer
-        in the group filter's members. Leaving a group changes the group, not the user, so
-        /users/delta does not list them; looked up by id, they are planned out of scope."""
+        """A delta round with a group filter: users linked to this tenant whose membership
+        turned since they were planned, which /users/delta does not list (joining or leaving a
+        group changes the group, not the user). Looked up by id and planned like the others:
+        active unpinned users no longer in the groups (to mark OUT_OF_SCOPE), and users marked
+        OUT_OF_SCOPE that are members again (to reactivate)."""
         if not self.marks or members is None:
             return []
         rows = await (
@@ -304,16 +307,16 @@ class LifecycleRun:
             .filter(
                 entra_tenant_id=self._tenant,
                 entra_object_id__not_isnull=True,
-                active=True,
                 pin__isnull=True,
             )
-            .values_list("entra_object_id", "entra_last_email", "email_key")
+            .filter(Q(active=True) | Q(inactive_reason=OUT_OF_SCOPE))
+            .values_list("entra_object_id", "entra_last_email", "email_key", "active")
         )
         return sorted(
             {
                 str(object_id)
-                for object_id, last_email, key in rows
-                if object_id not in members
+                for object_id, last_email, key, active in rows
+                if (object_id not in members) == bool(active)
                 and last_email is not None
                 and email_key(str(last_email)) == key
             }
