@@ -10,6 +10,7 @@ from models import (
     AuthMode,
     ChangeAction,
     ChangeLogEntry,
+    Classification,
     ConnectionStatus,
     EndUser,
     GroupFilter,
@@ -26,7 +27,7 @@ from services.end_users import set_active, set_pin
 from services.sync.delta import request_full_round
 from services.sync.guard import approve_run, set_threshold
 from services.sync.runs import cancel_sync
-from services.wizard import ImportSettings, configure_import
+from services.wizard import ImportSettings, MappingInput, configure_import
 from simulator.registration import DEMO_APP
 from simulator.tenant import SimTenant
 from tests.factories import gql
@@ -291,6 +292,36 @@ async def test_mark_inactive_out_of_scope_user_types_full_and_delta(harness: Har
 
     assert back.reactivated == len(guests) + 1
     assert not await EndUser.filter(inactive_reason=InactiveReason.OUT_OF_SCOPE).exists()
+
+
+async def test_mark_inactive_w3_unmapped_office_is_out_of_scope_in_delta_and_full_rounds(
+    harness: Harness,
+) -> None:
+    tenant = harness.tenant
+    offices = {u["officeLocation"] or "Undefined" for u in tenant.users.values()}
+    settings = ImportSettings(
+        classification=Classification.OFFICE,
+        mappings=tuple(MappingInput(office, harness.site.id) for office in sorted(offices)),
+        user_types=BOTH_TYPES,
+    )
+    conn = await harness.connect(settings, scope="ACCOUNT")
+    await mark_inactive(conn)
+    await harness.run(conn)
+    mover, stayer = people(tenant)[:2]
+    home = mover["officeLocation"]
+    tenant.update_user(mover["id"], officeLocation="Atlantis")  # mapped to no site
+
+    delta = await harness.run(conn)
+
+    assert (delta.mode, delta.skipped_unmapped, delta.deactivated) == (SyncMode.DELTA, 1, 1)
+    await assert_inactive(mover["id"], InactiveReason.OUT_OF_SCOPE)
+    tenant.update_user(mover["id"], officeLocation=home)
+    tenant.update_user(stayer["id"], officeLocation="Atlantis")
+    await request_full_round(conn.id)
+    full = await harness.run(conn)
+    assert (full.mode, full.deactivated, full.reactivated) == (SyncMode.FULL, 1, 1)
+    await assert_active(mover["id"])
+    await assert_inactive(stayer["id"], InactiveReason.OUT_OF_SCOPE)
 
 
 async def test_mark_inactive_group_leaver_is_out_of_scope_in_a_delta_round_and_returns(
