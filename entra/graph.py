@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from entra.batch import run_batch
+from entra.batch import BATCH_LIMIT, run_batch
 from entra.errors import (
     EntraError,
     GraphError,
@@ -34,6 +34,7 @@ from entra.types import (
     EntraGroup,
     EntraUser,
     GroupLookup,
+    MailboxPurposes,
     Organization,
     RemovedUser,
 )
@@ -339,6 +340,51 @@ class GraphClient:
             # Callers catch entra errors, not ExceptionGroups: surface the first failure.
             raise group.exceptions[0] from None
         return union
+
+    async def mailbox_purposes(
+        self, user_ids: Iterable[str], *, concurrency: int = 4
+    ) -> MailboxPurposes:
+        """`userPurpose` of these users' mailboxes, from `GET /users/{id}/mailboxSettings`
+        through `$batch` (20 per call, `concurrency` calls at once). Each user's outcome is in
+        the result, never raised; raises the transport's GraphError subtypes for an envelope
+        that fails beyond the retry policy.
+        """
+        ids = list(dict.fromkeys(user_ids))
+        chunks = [ids[i : i + BATCH_LIMIT] for i in range(0, len(ids), BATCH_LIMIT)]
+        gate = asyncio.Semaphore(max(1, concurrency))
+        purposes: dict[str, str] = {}
+        no_mailbox: set[str] = set()
+        denied: set[str] = set()
+        failed: set[str] = set()
+
+        async def one(chunk: list[str]) -> None:
+            requests = [
+                BatchRequest(id=str(n), url=f"/users/{segment(uid)}/mailboxSettings")
+                for n, uid in enumerate(chunk)
+            ]
+            async with gate:
+                answers = await self.batch(requests)
+            for uid, resp in zip(chunk, answers, strict=True):
+                body = resp.body if isinstance(resp.body, dict) else {}
+                purpose = body.get("userPurpose")
+                if resp.status == 200 and isinstance(purpose, str):
+                    purposes[uid] = purpose
+                elif resp.status == 404:
+                    no_mailbox.add(uid)
+                elif resp.status == 403:
+                    denied.add(uid)
+                else:
+                    failed.add(uid)
+
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for chunk in chunks:
+                    tg.create_task(one(chunk))
+        except* EntraError as group:
+            raise group.exceptions[0] from None
+        return MailboxPurposes(
+            purposes, frozenset(no_mailbox), frozenset(denied), frozenset(failed)
+        )
 
     # -- $batch -----------------------------------------------------------------------------
 

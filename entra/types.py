@@ -78,6 +78,24 @@ class RemovedUser:
 
 
 @dataclass(frozen=True, slots=True)
+class MailboxPurposes:
+    """What `GET /users/{id}/mailboxSettings` said about some users (graph-and-msal.md section 1).
+
+    - purposes: `userPurpose` by user id (`user`, `linked`, `shared`, `room`, `equipment`, ...).
+    - no_mailbox: 404, the user has no Exchange Online mailbox (so it is no shared mailbox).
+    - denied: 403 `ErrorAccessDenied`, the token cannot read that mailbox's settings: the app
+      lacks the MailboxSettings.Read application permission, or the token is delegated (which
+      reads only the signed-in user's own settings).
+    - failed: anything else, throttling that outlived the retries included.
+    """
+
+    purposes: dict[str, str]
+    no_mailbox: frozenset[str] = frozenset()
+    denied: frozenset[str] = frozenset()
+    failed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class EntraGroup:
     id: str
     display_name: str

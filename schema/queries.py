@@ -26,6 +26,9 @@ class EndUserFilterInput:
         description="Part of the email, first or last name (case-insensitive, at most 100 characters).",
     )
     entra_object_id: str | None = None
+    active: bool | None = strawberry.field(
+        default=None, description="Only active (true) or only inactive (false) end users."
+    )
 
 
 NODE_TYPES: dict[
@@ -105,6 +108,7 @@ class Query(ConnectionQuery, WizardQuery, SyncQuery, WebhookQuery):
                 source=flt.source,
                 search=(flt.search or "").replace("\x00", "")[:100] or None,
                 entra_object_id=flt.entra_object_id,
+                active=flt.active,
             ),
             first=page_size(first, _limit(info)),
             after_id=decode_cursor(after),

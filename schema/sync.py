@@ -112,6 +112,12 @@ class SyncRun(relay.Node):
     removed: int = strawberry.field(
         description="R9: users a delta round reported deleted in Entra; logged as REMOVED, left untouched (S5)."
     )
+    deactivated: int = strawberry.field(
+        description="End users the lifecycle policy MARK_INACTIVE marked inactive (change log: INACTIVE)."
+    )
+    reactivated: int = strawberry.field(
+        description="Inactive end users that returned and are active again (change log: ACTIVE)."
+    )
     total: int | None = strawberry.field(description="Users in the tenant, when known.")
     percent: float | None
     error_message: str
@@ -144,6 +150,8 @@ class SyncRun(relay.Node):
             skipped_unmapped=m.skipped_unmapped,
             errors=m.errors,
             removed=m.removed,
+            deactivated=m.deactivated,
+            reactivated=m.reactivated,
             total=m.total,
             percent=snap["percent"],
             error_message=m.error_message,
@@ -175,7 +183,11 @@ class ChangeLogEntry:
     end_user_id: strawberry.ID | None
     site_id: strawberry.ID | None
     reason: str = strawberry.field(
-        description="For SKIP: the reason code (FILTERED_GROUP, UNMAPPED, NO_EMAIL, ...)."
+        description=(
+            "For SKIP: the reason code (FILTERED_GROUP, UNMAPPED, NO_EMAIL, PINNED_EXCLUDE, ...); "
+            "for INACTIVE the cause (DISABLED, SOFT_DELETED, DELETED, OUT_OF_SCOPE); for ACTIVE "
+            "RETURNED."
+        )
     )
     changes: JSON = strawberry.field(description='{"field": ["old", "new"]} for CREATE and UPDATE.')
 
@@ -219,6 +231,8 @@ class SyncProgress:
     skipped_unmapped: int
     errors: int
     removed: int
+    deactivated: int
+    reactivated: int
     total: int | None
     percent: float | None
     error_message: str
@@ -239,6 +253,8 @@ class SyncProgress:
             skipped_unmapped=ev["skipped_unmapped"],
             errors=ev["errors"],
             removed=ev.get("removed", 0),
+            deactivated=ev.get("deactivated", 0),
+            reactivated=ev.get("reactivated", 0),
             total=ev["total"],
             percent=ev["percent"],
             error_message=ev["error_message"],

@@ -12,8 +12,10 @@ from strawberry import relay
 from models import Account as AccountModel
 from models import AccountMode as _AccountMode
 from models import EndUser as EndUserModel
+from models import InactiveReason as _InactiveReason
 from models import Role as _Role
 from models import Site as SiteModel
+from models import UserPin as _UserPin
 from models import UserSource as _UserSource
 from schema.context import Context
 from schema.ids import parse_pks
@@ -23,6 +25,21 @@ AccountMode = strawberry.enum(
 )
 Role = strawberry.enum(_Role, description="ADMIN may change things; TECHNICIAN may only read.")
 UserSource = strawberry.enum(_UserSource, description="ENTRA marks users imported from Entra ID.")
+UserPin = strawberry.enum(
+    _UserPin,
+    description=(
+        "An admin's pin on one end user, respected by every sync: KEEP_ACTIVE (never marked "
+        "inactive by a lifecycle policy), EXCLUDE (never touched by a sync at all)."
+    ),
+)
+InactiveReason = strawberry.enum(
+    _InactiveReason,
+    description=(
+        "Why an end user is inactive: DISABLED, SOFT_DELETED, DELETED or OUT_OF_SCOPE (a "
+        "connection's lifecycle policy MARK_INACTIVE; undone when the user returns), or MANUAL "
+        "(a person; no sync undoes it)."
+    ),
+)
 
 Info = strawberry.Info[Context, None]
 
@@ -90,6 +107,14 @@ class EndUser(relay.Node):
     entra_tenant_id: str | None
     user_type: str | None = strawberry.field(description="Member or Guest, as Entra last said.")
     account_enabled: bool | None
+    active: bool = strawberry.field(
+        description="False for an end user marked inactive (kept, never deleted by a sync)."
+    )
+    inactive_reason: InactiveReason | None  # type: ignore[valid-type]
+    inactive_since: datetime | None
+    pin: UserPin | None = strawberry.field(  # type: ignore[valid-type]
+        description="An admin's pin (setEndUserPin); null when the connection's policies apply."
+    )
     last_synced_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -118,6 +143,10 @@ class EndUser(relay.Node):
             entra_tenant_id=m.entra_tenant_id,
             user_type=m.user_type,
             account_enabled=m.account_enabled,
+            active=m.active,
+            inactive_reason=m.inactive_reason,
+            inactive_since=m.inactive_since,
+            pin=m.pin,
             last_synced_at=m.last_synced_at,
             created_at=m.created_at,
             updated_at=m.updated_at,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from models import EndUser, UserSource
+from models import EndUser, InactiveReason, UserPin, UserSource
 from services.caller import Caller
 from services.errors import EmailTaken, InvalidInput, NotFound, refuse_nul
 from services.pagination import Page, page_by_id
@@ -48,6 +49,7 @@ class EndUserFilter:
     source: UserSource | None = None
     search: str | None = None
     entra_object_id: str | None = None
+    active: bool | None = None
 
 
 @dataclass(slots=True)
@@ -68,6 +70,8 @@ async def list_end_users(
         qs = qs.filter(source=flt.source)
     if flt.entra_object_id is not None:
         qs = qs.filter(entra_object_id=flt.entra_object_id)
+    if flt.active is not None:
+        qs = qs.filter(active=flt.active)
     if flt.search:
         term = flt.search.strip()
         qs = qs.filter(
@@ -151,3 +155,39 @@ async def delete_end_user(caller: Caller, user_id: int) -> int:
     user = await get_end_user(caller, user_id)
     await user.delete()
     return user_id
+
+
+async def set_pin(caller: Caller, user_id: int, pin: UserPin | None) -> EndUser:
+    """An admin's pin (issue 6): KEEP_ACTIVE (no lifecycle policy deactivates the user), EXCLUDE
+    (no sync touches it at all), or None (the connection's policies apply).
+    Raises PermissionDenied, NotFound."""
+    caller.require_admin()
+    user = await get_end_user(caller, user_id)
+    if user.pin != pin:
+        user.pin = pin  # type: ignore[assignment]  # nullable column
+        # updated_at moves: the next delta round looks the user up, so an unpinned user is
+        # synced again at once (delta.ids_to_look_up).
+        await user.save(update_fields=["pin", "updated_at"])
+    return user
+
+
+async def set_active(caller: Caller, user_id: int, active: bool) -> EndUser:
+    """A person's own (de)activation (issue 6). Inactive: reason MANUAL, which no sync undoes;
+    active: the reason is cleared (a lifecycle policy may deactivate the user again).
+    Raises PermissionDenied, NotFound."""
+    caller.require_admin()
+    user = await get_end_user(caller, user_id)
+    if active:
+        if user.active and user.inactive_reason is None:
+            return user
+        user.active = True
+        user.inactive_reason = None  # type: ignore[assignment]  # nullable column
+        user.inactive_since = None
+    else:
+        if not user.active and user.inactive_reason is InactiveReason.MANUAL:
+            return user
+        if user.active or user.inactive_since is None:
+            user.inactive_since = datetime.now(UTC)
+        user.active, user.inactive_reason = False, InactiveReason.MANUAL
+    await user.save(update_fields=["active", "inactive_reason", "inactive_since", "updated_at"])
+    return user

@@ -15,6 +15,7 @@ from simulator.graph_http import (
     ORGANIZATION_READ,
     USERS_READ,
     GraphContext,
+    GraphError,
     GraphRequest,
     GraphResponse,
     bad_request,
@@ -101,6 +102,68 @@ async def me(context: GraphContext, request: GraphRequest, match: re.Match[str])
     if user is None:
         raise not_found(context.grant.user_id)
     return _single(user, request)
+
+
+MAILBOX_SETTINGS_READ = frozenset({"MailboxSettings.Read", "MailboxSettings.ReadWrite"})
+
+
+async def mailbox_settings(
+    context: GraphContext, request: GraphRequest, match: re.Match[str]
+) -> GraphResponse:
+    """`GET /users/{id}/mailboxSettings`, an Exchange Online resource, hence Exchange's errors.
+
+    The application permission MailboxSettings.Read reads every mailbox; the delegated one only
+    the signed-in user's own (any other gives the same 403, as real Graph does). A user with no
+    mailbox (no mail address here) answers 404 MailboxNotEnabledForRESTAPI.
+    """
+    user = context.tenant.find_user(match["id"])
+    if not _may_read_mailbox(context, None if user is None else str(user["id"])):
+        raise GraphError(
+            403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+        )
+    if user is None:
+        raise GraphError(404, "ErrorInvalidUser", f"The requested user '{match['id']}' is invalid.")
+    purpose = context.tenant.mailbox_purpose(str(user["id"]))
+    if purpose is None:
+        raise GraphError(
+            404,
+            "MailboxNotEnabledForRESTAPI",
+            "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+        )
+    body = {
+        "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#users('{user['id']}')/mailboxSettings",
+        "archiveFolder": "AAMkAGI2TGuLAAA=",
+        "timeZone": "UTC",
+        "automaticRepliesSetting": {
+            "status": "disabled",
+            "externalAudience": "all",
+            "internalReplyMessage": "",
+            "externalReplyMessage": "",
+        },
+        "language": {"locale": "en-US", "displayName": "English (United States)"},
+        "workingHours": {
+            "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+            "startTime": "08:00:00.0000000",
+            "endTime": "17:00:00.0000000",
+            "timeZone": {"name": "UTC"},
+        },
+        "userPurpose": purpose,
+        "dateFormat": "M/d/yyyy",
+        "timeFormat": "h:mm tt",
+        "delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
+    }
+    return GraphResponse(200, dumps(body))
+
+
+def _may_read_mailbox(context: GraphContext, user_id: str | None) -> bool:
+    grant = context.grant
+    consent = context.state.grants.consent(grant.tenant_id, grant.client_id)
+    if consent is None:
+        return False
+    pool = consent.app_roles if grant.kind == "app" else consent.delegated
+    if not grant.scopes & pool & MAILBOX_SETTINGS_READ:
+        return False
+    return grant.kind == "app" or (user_id is not None and user_id == grant.user_id)
 
 
 def _single(user: dict[str, object], request: GraphRequest) -> GraphResponse:

@@ -53,6 +53,8 @@ class Population:
     users: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
     members: dict[str, list[str]] = field(default_factory=dict)
+    # Users that are shared mailboxes (mailboxSettings.userPurpose `shared`).
+    shared_mailbox_ids: list[str] = field(default_factory=list)
 
 
 def _created(rng: random.Random) -> str:
@@ -197,6 +199,7 @@ def build_population(
         people.append(_person(rng, index, domain, taken))
     for index in range(shared):
         people.append(_shared_mailbox(rng, index, domain))
+        population.shared_mailbox_ids.append(people[-1]["id"])
     _awkward(people)
     _groups(rng, population, domain, profile)
     return population

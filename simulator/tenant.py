@@ -52,6 +52,7 @@ class SimTenant:
         groups: Iterable[dict[str, Any]] = (),
         members: dict[str, list[str]] | None = None,
         admin_user_id: str | None = None,
+        mailboxes: dict[str, str] | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.domain = domain
@@ -71,6 +72,8 @@ class SimTenant:
         self._changes: dict[str, UserChange] = {}
         self._hard_deleted: set[str] = set()
         self._json: dict[tuple[str, ...], dict[str, bytes]] = {}
+        # userPurpose of mailboxes that are not a person's own (shared, room, equipment).
+        self.mailboxes: dict[str, str] = dict(mailboxes or {})
 
     def __repr__(self) -> str:
         return f"SimTenant({self.domain!r}, {self.tenant_id!r}, users={len(self.users)})"
@@ -106,6 +109,21 @@ class SimTenant:
         if raw is None:
             raw = cache[user_id] = dumps(project(self.users[user_id], select, USER_PROPERTIES))
         return raw
+
+    def mailbox_purpose(self, user_id: str) -> str | None:
+        """The `userPurpose` of a user's mailbox: as set, else `user` for a user with a mail
+        address; None when it has no mailbox."""
+        purpose = self.mailboxes.get(user_id)
+        if purpose is not None:
+            return purpose
+        return "user" if self.users.get(user_id, {}).get("mail") else None
+
+    def set_mailbox_purpose(self, user_id: str, purpose: str | None) -> None:
+        """Make a user's mailbox `shared`, `room`, `equipment`, ...; None goes back to `user`."""
+        if purpose is None:
+            self.mailboxes.pop(user_id, None)
+        else:
+            self.mailboxes[user_id] = purpose
 
     # -- users -----------------------------------------------------------------------------
 
@@ -319,4 +337,5 @@ def generate_tenant(
         groups=population.groups,
         members=population.members,
         admin_user_id=population.users[0]["id"] if population.users else None,
+        mailboxes=dict.fromkeys(population.shared_mailbox_ids, "shared"),
     )

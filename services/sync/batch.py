@@ -15,6 +15,8 @@ from models import ChangeAction, SyncRun
 from services.errors import DomainError
 from services.sync.config import SyncConfig
 from services.sync.guard import MassChangeCount
+from services.sync.lifecycle import Transition
+from services.sync.lifecycle_run import LifecycleRun, counts_of, row_of, write_transitions
 from services.sync.planner import Decision, DecisionKind, plan_user, stored_user_after
 from services.sync.progress import RunProgress
 from services.sync.reasons import SkipReason
@@ -91,6 +93,8 @@ class _Planned:
     user: EntraUser
     decision: Decision
     created: StoredUser | None  # the index entry of a CREATE; its id turns real once inserted
+    # The lifecycle policy's outcome for this user (issue 6), if any.
+    transition: Transition | None = None
 
 
 def counter_for(decision: Decision) -> str:
@@ -107,6 +111,8 @@ def counter_for(decision: Decision) -> str:
         return "skipped_filter"
     if reason is SkipReason.UNMAPPED:
         return "skipped_unmapped"
+    if reason is SkipReason.PINNED_EXCLUDE:
+        return "skipped_filter"  # an admin's filter on one user, not bad data
     return "errors"
 
 
@@ -141,6 +147,7 @@ class BatchApplier:
         touched: Touched | None = None,
         count: MassChangeCount | None = None,
         plan_only: bool = False,
+        lifecycle: LifecycleRun | None = None,
     ) -> None:
         self._run = run
         self._config = config
@@ -160,6 +167,7 @@ class BatchApplier:
         self.seen_ids: set[str] = set()
         self._count = count
         self._plan_only = plan_only
+        self._lifecycle = lifecycle
         self.planned_counts: dict[str, int] = {}
         # The round's delta link, once its last chunk is applied (set by the engine).
         self.link: str | None = None
@@ -176,13 +184,14 @@ class BatchApplier:
                 except Exception as exc:
                     raise self._failure(page, exc) from exc
             planned = self._plan(users)
+            gone = await self._plan_lifecycle(planned, removed)
             if self._plan_only:
-                for name, n in _counts(planned, removed, len(page)).items():
+                for name, n in _counts(planned, removed, len(page), gone).items():
                     self.planned_counts[name] = self.planned_counts.get(name, 0) + n
                 self._after(page, users, removed, planned)
                 return
             try:
-                await self._write(planned, removed, len(page))
+                await self._write(planned, removed, len(page), gone)
             except IntegrityError as exc:
                 self._seen.undo_page()
                 if attempt == MAX_ATTEMPTS:
@@ -218,10 +227,15 @@ class BatchApplier:
             tenant_id = self._config.tenant_id
             for item in planned:
                 held = self.index.linked(tenant_id, item.user.id)
+                d = item.decision
                 self._count.saw(
                     item.user.id,
                     linked=held is not None and held.id > 0,
-                    unchanged=item.decision.kind is DecisionKind.UNCHANGED,
+                    # A deactivation changes the user; a pin EXCLUDE leaves it as it is.
+                    unchanged=(
+                        d.kind is DecisionKind.UNCHANGED or d.reason is SkipReason.PINNED_EXCLUDE
+                    )
+                    and (item.transition is None or item.transition.action == "SKIP"),
                 )
             for r in removed:
                 held = self.index.linked(tenant_id, r.id)
@@ -266,12 +280,28 @@ class BatchApplier:
             "earlier batches are kept and the next run completes the import"
         )
 
+    async def _plan_lifecycle(
+        self, planned: list[_Planned], removed: Sequence[RemovedUser]
+    ) -> list[Transition]:
+        """The lifecycle policy's transitions of this batch, set on `planned`; returns those of
+        its `@removed` entries."""
+        if self._lifecycle is None or not self._lifecycle.marks:
+            return []
+        items = [(p.user, p.decision, None if p.created is None else p.created.id) for p in planned]
+        transitions, gone = await self._lifecycle.plan(items, removed, self.index)
+        for item, transition in zip(planned, transitions, strict=True):
+            item.transition = transition
+        return gone
+
     def _plan(self, page: Sequence[EntraUser]) -> list[_Planned]:
         planned: list[_Planned] = []
         self._provisional.clear()
+        lifecycle = self._lifecycle
         for user in page:
             self._seen.planning = user.id
             decision = plan_user(user, self._config, self.index, self._members, self._seen)
+            if lifecycle is not None:
+                decision = lifecycle.screen(decision)
             created = None
             if decision.kind is DecisionKind.CREATE:
                 # A provisional (negative) id until the insert; later users must see this one.
@@ -283,9 +313,13 @@ class BatchApplier:
         return planned
 
     async def _write(
-        self, planned: list[_Planned], removed: Sequence[RemovedUser], fetched: int
+        self,
+        planned: list[_Planned],
+        removed: Sequence[RemovedUser],
+        fetched: int,
+        gone: Sequence[Transition] = (),
     ) -> None:
-        counts = _counts(planned, removed, fetched)
+        counts = _counts(planned, removed, fetched, gone)
         news = [p for p in planned if p.created is not None]
         updates = [p for p in planned if p.decision.kind is DecisionKind.UPDATE]
         now = datetime.now(UTC)
@@ -301,8 +335,14 @@ class BatchApplier:
                     for p in news:
                         assert p.created is not None
                         p.created.id = ids[(p.created.site_id, p.created.email_key)]
+                        if p.transition is not None:
+                            p.transition.end_user_id = p.created.id
+                    if self._lifecycle is not None:
+                        await write_transitions(db, [*(p.transition for p in planned), *gone])
                 rows = [row for p in planned if (row := self._change_row(p)) is not None]
                 rows.extend(self._removed_row(r) for r in removed)
+                rows.extend(row_of(p.transition) for p in planned if p.transition is not None)
+                rows.extend(row_of(t) for t in gone)
                 await insert_changes(db, run.id, run.account_id, rows)
                 self._progress.add(**counts)
                 added = True
@@ -311,6 +351,8 @@ class BatchApplier:
             if added:
                 self._progress.add(**{name: -n for name, n in counts.items()})
             raise
+        if self._lifecycle is not None:
+            self._lifecycle.commit([*(p.transition for p in planned), *gone])
 
     def _removed_row(self, removed: RemovedUser) -> ChangeRow:
         """R9: Entra deleted this user (`changed`: soft, restorable; `deleted`: hard). The log
@@ -360,7 +402,10 @@ class BatchApplier:
 
 
 def _counts(
-    planned: list[_Planned], removed: Sequence[RemovedUser], fetched: int
+    planned: list[_Planned],
+    removed: Sequence[RemovedUser],
+    fetched: int,
+    gone: Sequence[Transition] = (),
 ) -> dict[str, int]:
     """The run counters (R1) one batch adds to."""
     counts = {"fetched": fetched}
@@ -369,6 +414,7 @@ def _counts(
         counts[name] = counts.get(name, 0) + 1
     if removed:
         counts["removed"] = len(removed)
+    counts.update(counts_of([*(p.transition for p in planned), *gone]))
     return counts
 
 

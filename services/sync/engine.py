@@ -32,6 +32,7 @@ from services.sync.delta import (
     users_by_id,
 )
 from services.sync.guard import GuardTripped, MassChangeCount
+from services.sync.lifecycle_run import LifecycleRun
 from services.sync.progress import RunProgress
 from services.sync.runs import RunCancelled
 from services.sync.scope import imported_count, load_index, load_touched, match_keys
@@ -136,10 +137,13 @@ async def _round(
     if full:
         counting = asyncio.create_task(_count(graph), name=f"sync-run-{run.id}-count")
         tasks.append(counting)
+    # Issue 6: the lifecycle policy and the pins (a no-op with KEEP and no pinned user).
+    lifecycle = LifecycleRun(conn, config, graph.mailbox_purposes)
     try:
         touched = None
         if full:
             index = await load_index(conn)
+            await lifecycle.load_scope()
         else:
             # A delta round touches few users: each batch loads just the rows it can match.
             index = ScopeIndex()
@@ -148,7 +152,9 @@ async def _round(
                 users: Sequence[EntraUser], removed: Sequence[RemovedUser]
             ) -> list[StoredUser]:
                 ids = [user.id for user in users] + [r.id for r in removed]
-                return await load_touched(conn, ids, match_keys(users, config.match_attribute))
+                stored = await load_touched(conn, ids, match_keys(users, config.match_attribute))
+                await lifecycle.load_users(user.id for user in stored)
+                return stored
 
         member_ids = await members.get()
         _check_cancel(progress)
@@ -168,6 +174,7 @@ async def _round(
                 touched=touched,
                 count=count,
                 plan_only=plan_only,
+                lifecycle=lifecycle,
             )
 
         if count is not None and not run.dry_run:
@@ -178,7 +185,14 @@ async def _round(
             planner = applier_of(index, count, plan_only=True)
             total = await _apply_pages(chunks, planner, progress, counting, total, full, kept)
             if not full:
-                await _look_up_unchanged(run, conn, config, graph, progress, planner, member_ids)
+                await _look_up_unchanged(
+                    run, conn, config, graph, progress, planner, member_ids, lifecycle
+                )
+            else:
+                absent = len(lifecycle.absentees(planner.index))
+                if absent:
+                    counts = planner.planned_counts
+                    counts["deactivated"] = counts.get("deactivated", 0) + absent
             verdict = count.verdict()
             await guard.record(run, verdict)
             if verdict.tripped:
@@ -202,7 +216,14 @@ async def _round(
         applier = applier_of(index, count)
         await _apply_pages(chunks, applier, progress, counting, total, full)
         if not full:
-            await _look_up_unchanged(run, conn, config, graph, progress, applier, member_ids)
+            await _look_up_unchanged(
+                run, conn, config, graph, progress, applier, member_ids, lifecycle
+            )
+        else:
+            # Only after every page of the round is applied: a cancelled or failed round never
+            # deactivates anyone.
+            _check_cancel(progress)
+            await lifecycle.write_absentees(run, progress, applier.index)
         if count is not None:  # a dry run: whether the guard would have stopped the real one
             await guard.record(run, count.verdict())
         # full_round always ends with a link and delta_pages raises without one.
@@ -318,14 +339,14 @@ async def _look_up_unchanged(
     progress: RunProgress,
     applier: BatchApplier,
     member_ids: frozenset[str] | None,
+    lifecycle: LifecycleRun,
 ) -> None:
     """After a delta round's pages: the users a full round would act on although Entra did not
-    change them (new group members, product edits; see `delta.ids_to_look_up`), fetched by id."""
-    wanted = [
-        object_id
-        for object_id in await ids_to_look_up(conn, config, member_ids)
-        if object_id not in applier.seen_ids
-    ]
+    change them (new group members, product edits; see `delta.ids_to_look_up`; group leavers
+    under the lifecycle policy MARK_INACTIVE), fetched by id."""
+    asked = set(await ids_to_look_up(conn, config, member_ids))
+    asked.update(await lifecycle.look_ups(member_ids))
+    wanted = [object_id for object_id in sorted(asked) if object_id not in applier.seen_ids]
     if not wanted:
         return
     log.info("sync run %s: looking up %d users Entra did not change", run.id, len(wanted))

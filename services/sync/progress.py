@@ -18,6 +18,8 @@ COUNTERS = (
     "skipped_unmapped",
     "errors",
     "removed",
+    "deactivated",
+    "reactivated",
 )
 TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 

@@ -19,6 +19,8 @@ class SkipReason(StrEnum):
     EMAIL_CONFLICT = "EMAIL_CONFLICT"
     LINKED_TO_OTHER_TENANT = "LINKED_TO_OTHER_TENANT"
     INVALID_ID = "INVALID_ID"
+    # An admin pinned the end user EXCLUDE: no sync touches it (issue 6).
+    PINNED_EXCLUDE = "PINNED_EXCLUDE"
 
     @property
     def message(self) -> str:
@@ -57,6 +59,9 @@ _SKIP_MESSAGES: dict[SkipReason, str] = {
     SkipReason.LINKED_TO_OTHER_TENANT: (
         "The end user with this email in the target site is synced from another tenant (C5)."
     ),
+    SkipReason.PINNED_EXCLUDE: (
+        "An admin pinned this end user EXCLUDE: no sync changes it, whatever Entra says (issue 6)."
+    ),
 }
 
 
@@ -87,10 +92,34 @@ _REMOVED = {
 }
 
 
+# Lifecycle policy (issue 6): INACTIVE rows carry the cause, ACTIVE rows RETURNED, and SKIP
+# rows MAILBOX_UNKNOWN when the shared-mailbox exemption could not be decided.
+_LIFECYCLE = {
+    "DISABLED": "Its Entra account is disabled: the end user was marked inactive (lifecycle policy).",
+    "SOFT_DELETED": (
+        "Deleted in Entra (restorable for 30 days): the end user was marked inactive "
+        "(lifecycle policy)."
+    ),
+    "DELETED": (
+        "Permanently deleted in Entra, or absent from a complete full round: the end user was "
+        "marked inactive (lifecycle policy)."
+    ),
+    "OUT_OF_SCOPE": (
+        "The connection's filters or mapping no longer include it: the end user was marked "
+        "inactive (lifecycle policy)."
+    ),
+    "RETURNED": "Enabled and in scope in Entra again: the end user is active again.",
+    "MAILBOX_UNKNOWN": (
+        "Disabled in Entra, but whether it is a shared mailbox could not be read (the "
+        "connection needs the MailboxSettings.Read application permission): left active."
+    ),
+}
+
+
 def reason_text(code: str) -> str:
     """Plain words for a change-log reason code (skip reasons, removals); '' for none."""
     if not code:
         return ""
     if code in SkipReason.__members__:
         return SkipReason(code).message
-    return _REMOVED.get(code, code)
+    return _REMOVED.get(code) or _LIFECYCLE.get(code, code)

@@ -224,3 +224,44 @@ async def insert_changes(
         for r in rows
     ]
     await db.execute_many(_insert_sql(db, "change_log_entry", _CHANGE_INSERT), values)
+
+
+class ActivityUpdate(NamedTuple):
+    """One end user's lifecycle columns set by a sync (issue 6), if they still hold `before_*`:
+    a person's change made since the run loaded them (a MANUAL deactivation) wins."""
+
+    id: int
+    active: bool
+    inactive_reason: str | None
+    inactive_since: datetime | None
+    before_active: bool
+    before_reason: str | None
+
+
+async def set_activity(
+    db: BaseDBAsyncClient, updates: Sequence[ActivityUpdate], now: datetime
+) -> None:
+    """Mark end users inactive or active again in one executemany. `last_synced_at` moves with
+    `updated_at`, so that a delta round does not take the write for a product edit (S6)."""
+    if not updates:
+        return
+    m = _placeholders(db.capabilities.dialect, 8)
+    sql = (
+        f'UPDATE "end_user" SET "active" = {m[0]}, "inactive_reason" = {m[1]}, '  # noqa: S608
+        f'"inactive_since" = {m[2]}, "updated_at" = {m[3]}, "last_synced_at" = {m[4]} '
+        f'WHERE "id" = {m[5]} AND "active" = {m[6]} AND COALESCE("inactive_reason", \'\') = {m[7]}'
+    )
+    rows = [
+        [
+            u.active,
+            u.inactive_reason,
+            u.inactive_since,
+            now,
+            now,
+            u.id,
+            u.before_active,
+            u.before_reason or "",
+        ]
+        for u in updates
+    ]
+    await db.execute_many(sql, rows)
