@@ -187,11 +187,18 @@ const PROGRESS_FIELDS = `runId status phase dryRun fetched created updated uncha
   skippedByFilter skippedUnmapped errors total percent errorMessage`;
 
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+/** The mass-change guard stopped the run before it wrote anything: an admin applies or discards it. */
+const PAUSED = "AWAITING_APPROVAL";
+
+/** True once a run needs nothing more from a follower: it ended, or it waits for an admin. */
+function settled(status) {
+  return TERMINAL.has(status) || status === PAUSED;
+}
 
 /**
- * Follow one run until it ends: `onUpdate(progress)` for every snapshot (syncProgress), resolves
- * with the last one. If the websocket cannot be used, falls back to polling the run.
- * Returns {done: Promise, stop()}.
+ * Follow one run until it ends or the mass-change guard pauses it: `onUpdate(progress)` for every
+ * snapshot (syncProgress), resolves with the last one. If the websocket cannot be used, falls
+ * back to polling the run. Returns {done: Promise, stop()}.
  */
 export function followRun(runId, onUpdate) {
   let stop = () => {};
@@ -203,7 +210,7 @@ export function followRun(runId, onUpdate) {
         const data = await gql(`query($id: ID!) { node(id: $id) { ... on SyncRun { runId: id ${PROGRESS_FIELDS.replace("runId", "")} } } }`, { id: runId });
         last = data.node;
         if (last) onUpdate(last);
-        if (!last || TERMINAL.has(last.status)) return resolve(last);
+        if (!last || settled(last.status)) return resolve(last);
         await new Promise((r) => setTimeout(r, 1000));
       }
       resolve(last);
@@ -215,13 +222,18 @@ export function followRun(runId, onUpdate) {
         next(data) {
           last = data.syncProgress;
           onUpdate(last);
+          // The subscription stays open while a run is paused (it may be approved): stop here.
+          if (last.status === PAUSED) {
+            stop();
+            resolve(last);
+          }
         },
         error(err) {
           if (err.kind === "auth") return reject(err);
           poll().catch(reject);
         },
         complete() {
-          if (last && TERMINAL.has(last.status)) resolve(last);
+          if (last && settled(last.status)) resolve(last);
           else poll().catch(reject);
         },
       },
@@ -236,4 +248,4 @@ export function followRun(runId, onUpdate) {
   };
 }
 
-export { TERMINAL };
+export { PAUSED, TERMINAL };

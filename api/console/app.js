@@ -1,6 +1,6 @@
 // entrasync console: the shell, the router and the views. Talks only to the public GraphQL API.
 
-import { ApiError, ERROR_FIELDS, expect, followRun, gql, hooks, session, subscriptions, TERMINAL } from "./api.js";
+import { ApiError, ERROR_FIELDS, expect, followRun, gql, hooks, PAUSED, session, subscriptions, TERMINAL } from "./api.js";
 import { busy, field, h, messageBox, plural, replace, sentence, timeEl, uid } from "./dom.js";
 import {
   ACTION_WORDS,
@@ -13,7 +13,9 @@ import {
   entraMark,
   intervalWords,
   loadAllSites,
+  MASS_CHANGE_FIELDS,
   pager,
+  percentWords,
   progressPanel,
   REASONS,
   RUN_FIELDS,
@@ -508,8 +510,14 @@ async function connectionView(root, id) {
     following = followRun(runId, (p) => panel.update(p));
     following.done
       .then(async () => {
-        const runData = await gql(`query($id: ID!) { node(id: $id) { ... on SyncRun { ${RUN_FIELDS} } } }`, { id: runId });
+        const runData = await gql(`query($id: ID!) { node(id: $id) { ... on SyncRun { ${RUN_FIELDS} ${MASS_CHANGE_FIELDS} } } }`, { id: runId });
         const run = runData.node;
+        if (run.status === PAUSED) {
+          panel.retitle("Sync waiting for approval");
+          replace(result, pausedRun(run));
+          refreshRuns();
+          return;
+        }
         panel.retitle(dry ? "Last preview" : "Last sync");
         replace(
           result,
@@ -522,15 +530,91 @@ async function connectionView(root, id) {
       .catch((err) => box.error(err.message));
   }
 
+  /**
+   * What the mass-change guard found in a paused run, a link to what it would change, and for
+   * ADMIN keys the two ways out: apply the changes (the run goes on) or discard the run.
+   */
+  function pausedRun(run) {
+    const w = ctx.words;
+    const m = run.massChange;
+    const found = m
+      ? `It would change ${m.affectedUsers.toLocaleString("en")} of ${plural(m.importedUsers, `imported ${w.user}`, `imported ${w.users}`)} ` +
+        `(${percentWords(m.share)}), more than this connection's threshold of ${percentWords(m.threshold)}.`
+      : sentence(run.errorMessage);
+    const titleId = uid("paused");
+    const actions = h(
+      "div",
+      { class: "actions" },
+      h("a", { class: "button secondary", href: `#/runs/${run.id}` }, "See what it would change"),
+    );
+    const el = h(
+      "div",
+      { class: "paused-run", role: "group", "aria-labelledby": titleId },
+      h("p", { id: titleId }, h("strong", {}, "The mass-change guard stopped this sync before it wrote anything.")),
+      h("p", {}, found, ` It counts the imported ${w.users} a sync would update, skip or no longer find in Entra ID.`),
+      runSummary(run, { would: true }),
+      h("p", { class: "muted" }, "Until it is applied or discarded, no other sync of this connection starts."),
+      actions,
+    );
+    if (!ctx.isAdmin) {
+      el.append(h("p", { class: "hint" }, "An ADMIN key can apply the changes or discard the run."));
+      return el;
+    }
+    const applyBtn = h("button", { type: "button", class: "primary" }, "Apply the changes");
+    const discardBtn = h("button", { type: "button", class: "danger" }, "Discard the run");
+    actions.prepend(applyBtn);
+    actions.append(discardBtn);
+    // A typed error (the run was applied or discarded elsewhere meanwhile) stays in the message
+    // box; the panel then shows the run as it is now.
+    async function decide(button, mutation, then) {
+      let stale = false;
+      await busy(button, box, async () => {
+        const res = await gql(
+          `mutation($id: ID!) { ${mutation}(input: {runId: $id}) { ${ERROR_FIELDS} ... on SyncRunPayload { run { id status } } } }`,
+          { id: run.id },
+        );
+        try {
+          expect(res[mutation], "SyncRunPayload");
+        } catch (err) {
+          stale = err.type === "RunNotAwaitingApprovalError";
+          throw err;
+        }
+        then();
+      });
+      if (stale) follow(run.id, run.dryRun);
+    }
+    applyBtn.addEventListener("click", () =>
+      decide(applyBtn, "approveSyncRun", () => {
+        box.info("Approved: the sync applies its changes now.");
+        follow(run.id, false);
+        const heading = live.querySelector("h3");
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }),
+    );
+    discardBtn.addEventListener("click", () =>
+      decide(discardBtn, "rejectSyncRun", () => {
+        box.info("Run discarded: it was cancelled and nothing was written.");
+        live.hidden = true;
+        replace(live);
+        refreshRuns();
+        syncBtn.focus();
+      }),
+    );
+    return el;
+  }
+
   async function start(dry, button) {
     await busy(button, box, async () => {
       const res = await gql(
         `mutation($c: ID!, $dry: Boolean!) { startSync(input: {connectionId: $c, dryRun: $dry}) {
-          ${ERROR_FIELDS} ... on SyncRunPayload { alreadyRunning run { id dryRun } } } }`,
+          ${ERROR_FIELDS} ... on SyncRunPayload { alreadyRunning run { id dryRun status } } } }`,
         { c: id, dry },
       );
       const payload = expect(res.startSync, "SyncRunPayload");
-      if (payload.alreadyRunning) box.info("A run of this connection is already going: showing it.");
+      if (payload.alreadyRunning && payload.run.status === PAUSED) {
+        box.info("A sync of this connection is waiting for approval: apply or discard it first.");
+      } else if (payload.alreadyRunning) box.info("A run of this connection is already going: showing it.");
       if (following) following.stop();
       follow(payload.run.id, payload.run.dryRun);
     });
@@ -683,6 +767,9 @@ async function runView(root, id) {
   ]);
   const conn = connData.node || { id: run.connectionId, tenantName: "Connection" };
   const kind = run.dryRun ? "Preview" : run.trigger === "SCHEDULE" ? "Scheduled sync" : "Sync";
+  // The mass-change guard paused it: its counters (and any log) are what it would do.
+  const paused = run.status === PAUSED;
+  const would = run.dryRun || paused;
 
   const box = messageBox();
   const action = h("select", {}, h("option", { value: "" }, "All"), Object.entries(ACTION_WORDS).map(([v, [, label]]) => h("option", { value: v }, label)));
@@ -708,7 +795,12 @@ async function runView(root, id) {
     box.clear();
     try {
       const page = await changeLogPage(id, { action: action.value || null, reason: reason.value || null, first: 25, after: pages.after });
-      replace(tableArea, changeLogTable(page.nodes, sites.names, "Change log", { dry: run.dryRun }));
+      replace(
+        tableArea,
+        paused && !page.nodes.length && !pages.after
+          ? h("p", { class: "empty" }, "No entries yet: a paused sync writes its change log when its changes are applied. The counts above are what it would do.")
+          : changeLogTable(page.nodes, sites.names, "Change log", { dry: would }),
+      );
       pages.show(page.pageInfo, page.nodes.length);
     } catch (err) {
       replace(tableArea);
@@ -726,9 +818,12 @@ async function runView(root, id) {
     h("p", { class: "crumbs" }, h("a", { href: "#/connections" }, "Connections"), " / ", h("a", { href: `#/connections/${conn.id}` }, conn.tenantName || "Connection"), " / ", `${kind} run`),
     h("div", { class: "row title-row" }, h("h1", { tabindex: "-1" }, `${kind} run`), statusBadge(run.status)),
     h("p", { class: "muted" }, "Started ", timeEl(run.startedAt || run.createdAt), run.finishedAt ? h("span", {}, " · finished ", timeEl(run.finishedAt)) : "",
-      ` · ${run.fetched.toLocaleString("en")} users read`, run.dryRun ? " · nothing was written" : ""),
-    run.errorMessage ? h("p", { class: "message error", role: "alert" }, sentence(run.errorMessage)) : null,
-    runSummary(run),
+      ` · ${run.fetched.toLocaleString("en")} users read`, would ? " · nothing was written" : ""),
+    paused
+      ? h("p", { class: "message info" }, sentence(run.errorMessage), " ",
+          h("a", { href: `#/connections/${conn.id}` }, ctx.isAdmin ? "Apply or discard it on the connection page" : "See it on the connection page"), ".")
+      : run.errorMessage ? h("p", { class: "message error", role: "alert" }, sentence(run.errorMessage)) : null,
+    runSummary(run, { would }),
     h("h2", {}, "Change log"),
     filters,
     box.el,

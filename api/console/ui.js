@@ -57,6 +57,7 @@ const STATUS_WORDS = {
   SUCCEEDED: "Succeeded",
   FAILED: "Failed",
   CANCELLED: "Cancelled",
+  AWAITING_APPROVAL: "Waiting for approval",
 };
 
 const STATUS_TONE = {
@@ -67,6 +68,7 @@ const STATUS_TONE = {
   RUNNING: "wait",
   NEEDS_REAUTH: "warn",
   NEEDS_CONSENT: "warn",
+  AWAITING_APPROVAL: "warn",
   FAILED: "bad",
   DISCONNECTED: "off",
   CANCELLED: "off",
@@ -143,26 +145,30 @@ export function progressPanel(title) {
         bar.style.width = `${percent}%`;
       }
       track.classList.toggle("failed", p.status === "FAILED" || p.status === "CANCELLED");
+      track.classList.toggle("paused", p.status === "AWAITING_APPROVAL");
       const pct = percent === null || percent === undefined ? "" : ` — ${Math.round(percent)}%`;
       let text = `${phaseWords(p.phase)}${pct}`;
       if (p.status === "SUCCEEDED") text = "Finished — 100%";
       if (p.status === "FAILED") text = `Failed: ${p.errorMessage || "the run stopped"}`;
       if (p.status === "CANCELLED") text = "Cancelled";
+      if (p.status === "AWAITING_APPROVAL") text = "Paused: waiting for an admin to apply or discard the changes";
       replace(label, text);
       const of = p.total ? ` of ${p.total.toLocaleString("en")}` : "";
+      // A paused run counted what it would do, like a preview.
+      const would = p.dryRun || p.status === "AWAITING_APPROVAL";
       replace(
         counts,
-        `${p.fetched.toLocaleString("en")}${of} users read · ${p.created} ${p.dryRun ? "to create" : "created"} · ` +
-          `${p.updated} ${p.dryRun ? "to update" : "updated"} · ${p.unchanged} unchanged · ` +
+        `${p.fetched.toLocaleString("en")}${of} users read · ${p.created} ${would ? "to create" : "created"} · ` +
+          `${p.updated} ${would ? "to update" : "updated"} · ${p.unchanged} unchanged · ` +
           `${p.skippedByFilter + p.skippedUnmapped + p.errors} skipped`,
       );
     },
   };
 }
 
-/** The counters of a finished run as tiles. */
-export function runSummary(run) {
-  const dry = run.dryRun;
+/** The counters of a finished run as tiles; `would` words them as what it would do. */
+export function runSummary(run, { would = run.dryRun } = {}) {
+  const dry = would;
   const tiles = [
     [dry ? "Would create" : "Created", run.created, "create"],
     [dry ? "Would update" : "Updated", run.updated, "update"],
@@ -221,6 +227,24 @@ export const ACTION_WORDS = {
   UPDATE: ["Update", "Updated"],
   SKIP: ["Skip", "Skipped"],
   REMOVED: ["Removed", "Removed in Entra"],
+  INACTIVE: ["Mark inactive", "Marked inactive"],
+  ACTIVE: ["Reactivate", "Reactivated"],
+  REVIEW: ["Send to review", "Sent to review"],
+};
+
+/** Why a lifecycle policy marked an end user inactive (models InactiveReason). */
+export const INACTIVE_REASONS = {
+  DISABLED: "Its account is disabled in Entra ID.",
+  SOFT_DELETED: "It was deleted in Entra ID (restorable for 30 days).",
+  DELETED: "It was permanently deleted in Entra ID, or a full sync no longer found it.",
+  OUT_OF_SCOPE: "It left the groups, mapped values or user types this connection imports.",
+  MANUAL: "It was marked inactive in the product.",
+};
+
+const LIFECYCLE_WORDS = {
+  INACTIVE: "Kept in the product, marked inactive (never deleted).",
+  ACTIVE: "Back in scope in Entra ID: active again.",
+  REVIEW: "Not decided automatically: it waits in the review queue.",
 };
 
 function shown(value) {
@@ -228,8 +252,33 @@ function shown(value) {
   return String(value);
 }
 
+/** "Field: old → new" items of an entry's changes (trims left out). */
+function fieldItems(changes) {
+  return Object.entries(changes)
+    .filter(([name]) => name !== "trims")
+    .map(([name, pair]) => {
+      const [before, after] = Array.isArray(pair) ? pair : ["", pair];
+      return h("li", {}, h("span", { class: "muted" }, `${FIELD_WORDS[name] || name}: `), h("del", {}, shown(before)), " → ", h("ins", {}, shown(after)));
+    });
+}
+
+/** INACTIVE, ACTIVE, REVIEW: what happened, why (with the code), and any field changes. */
+function lifecycleDetails(entry, changes) {
+  const why = entry.reason ? INACTIVE_REASONS[entry.reason] || entry.reasonMessage || "" : "";
+  const items = fieldItems(changes);
+  return h(
+    "span",
+    {},
+    LIFECYCLE_WORDS[entry.action],
+    why ? ` ${why}` : "",
+    entry.reason ? h("code", { class: "reason-code" }, entry.reason) : null,
+    items.length ? h("ul", { class: "changes" }, items) : null,
+  );
+}
+
 function entryDetails(entry, siteName) {
   const changes = entry.changes && typeof entry.changes === "object" ? entry.changes : {};
+  if (LIFECYCLE_WORDS[entry.action]) return lifecycleDetails(entry, changes);
   if (entry.action === "SKIP") {
     return h(
       "span",
@@ -262,7 +311,7 @@ function entryDetails(entry, siteName) {
 
 const CHANGELOG_QUERY = `query($run: ID!, $action: ChangeAction, $reason: String, $first: Int, $after: String) {
   changeLog(runId: $run, action: $action, reason: $reason, first: $first, after: $after) {
-    nodes { id action email displayName siteId endUserId reason changes }
+    nodes { id action email displayName siteId endUserId reason reasonMessage changes }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -419,6 +468,15 @@ export const CONNECTION_FIELDS = `id scope authMode status statusMessage tenantI
 
 export const RUN_FIELDS = `id connectionId status trigger dryRun phase fetched created updated unchanged
   skippedByFilter skippedUnmapped errors total percent errorMessage createdAt startedAt finishedAt`;
+
+/** The mass-change guard's figures of a run (null when the guard did not check it). */
+export const MASS_CHANGE_FIELDS = "massChange { importedUsers affectedUsers share threshold tripped approvedAt }";
+
+/** A share (0 to 1) as the server words it: "81%", "0.4%". */
+export function percentWords(share) {
+  const pct = share * 100;
+  return pct >= 1 || pct === 0 ? `${Math.round(pct)}%` : `${pct.toPrecision(1)}%`;
+}
 
 export function intervalWords(minutes) {
   if (!minutes) return "Off";

@@ -2,7 +2,7 @@
 // preview (dry run) and import. The draft lives in memory and in sessionStorage, so a failed
 // step or a reload loses nothing typed.
 
-import { ERROR_FIELDS, expect, followRun, gql } from "./api.js";
+import { ERROR_FIELDS, expect, followRun, gql, PAUSED } from "./api.js";
 import { busy, field, h, messageBox, plural, replace, sentence, uid } from "./dom.js";
 import {
   adminOnly,
@@ -696,11 +696,15 @@ export async function wizardView(root, id, { onLeave, go }) {
         const run = await runAndShow(area, false, box);
         draft.importRunId = run.id;
         sessionStorage.removeItem(draftKey(id));
+        const paused = run.status === PAUSED;
         area.append(
           run.status === "SUCCEEDED"
             ? h("p", { class: "ok-text", role: "status" }, `Import finished: ${plural(run.created, `${w.user} created`, `${w.users} created`)}, ${run.updated} updated.`)
-            : h("p", { class: "message error", role: "alert" }, sentence(run.errorMessage) || "The import did not finish."),
-          runSummary(run),
+            : paused
+              ? h("p", { class: "message info", role: "status" }, sentence(run.errorMessage), " ",
+                  h("a", { href: `#/connections/${id}` }, "Apply or discard it on the connection page"), ".")
+              : h("p", { class: "message error", role: "alert" }, sentence(run.errorMessage) || "The import did not finish."),
+          runSummary(run, { would: run.dryRun || paused }),
         );
         replace(
           after,

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from api.app import create_app, server_options
 from api.runtime import open_runtime
 from api.settings import Settings
+from services.runtime import Runtime
 from simulator.registration import DEMO_APP, AppRegistration
 from simulator.server import Simulator, run_simulator
 from simulator.tenant import SimTenant, generate_tenant
@@ -56,6 +57,7 @@ class ConsoleServer:
     url: str  # http://127.0.0.1:PORT
     sim: Simulator
     tenant: SimTenant
+    rt: Runtime  # the server's own runtime, for tests that prepare state through the services
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ async def console_server(settings: Settings) -> AsyncIterator[ConsoleServer]:
             while not server.started:  # noqa: ASYNC110 (uvicorn offers no started event)
                 await asyncio.sleep(0.01)
             try:
-                yield ConsoleServer(url=url, sim=sim, tenant=tenant)
+                yield ConsoleServer(url=url, sim=sim, tenant=tenant, rt=rt)
             finally:
                 server.should_exit = True
                 await task
