@@ -11,9 +11,10 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Max
 
-from models import Site, SyncRun
+from models import EndUser, Site, SyncRun
 from services.caller import Caller
 from services.errors import PermissionDenied
+from services.review import waiting_counts
 
 
 @dataclass(slots=True)
@@ -31,10 +32,14 @@ class Context:
     connection_params: dict[str, Any] | None = None
     site_loader: DataLoader[int, Site | None] = field(init=False)
     last_run_loader: DataLoader[int, SyncRun | None] = field(init=False)
+    end_user_loader: DataLoader[int, EndUser | None] = field(init=False)
+    review_waiting_loader: DataLoader[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.site_loader = DataLoader(load_fn=self.load_sites)
         self.last_run_loader = DataLoader(load_fn=self._load_last_runs)
+        self.end_user_loader = DataLoader(load_fn=self._load_end_users)
+        self.review_waiting_loader = DataLoader(load_fn=self._load_review_waiting)
 
     @property
     def who(self) -> Caller:
@@ -55,6 +60,16 @@ class Context:
         rows = await SyncRun.filter(account_id=account, id__in=[int(str(n)) for n in newest])
         by_connection = {row.connection_id: row for row in rows}
         return [by_connection.get(i) for i in connection_ids]
+
+    async def _load_end_users(self, ids: list[int]) -> list[EndUser | None]:
+        """End users by id in one query, scoped to the caller's account (A4)."""
+        rows = await EndUser.filter(id__in=ids, account_id=self.who.account_id)
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def _load_review_waiting(self, connection_ids: list[int]) -> list[int]:
+        """Open review items per connection, in one query."""
+        return await waiting_counts(self.who.account_id, connection_ids)
 
     async def load_sites(self, ids: list[int]) -> list[Site | None]:
         """The sites of `ids`, in order (None where missing), in one query; the loader's batch."""

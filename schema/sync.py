@@ -112,6 +112,12 @@ class SyncRun(relay.Node):
     removed: int = strawberry.field(
         description="R9: users a delta round reported deleted in Entra; logged as REMOVED, left untouched (S5)."
     )
+    review_waiting: int = strawberry.field(
+        description=(
+            "Review items of the connection waiting for an admin (reviewConflicts on): after "
+            "the run, or as its batches go; a dry run counts what it would leave waiting."
+        )
+    )
     total: int | None = strawberry.field(description="Users in the tenant, when known.")
     percent: float | None
     error_message: str
@@ -144,6 +150,7 @@ class SyncRun(relay.Node):
             skipped_unmapped=m.skipped_unmapped,
             errors=m.errors,
             removed=m.removed,
+            review_waiting=m.review_waiting,
             total=m.total,
             percent=snap["percent"],
             error_message=m.error_message,
@@ -219,6 +226,7 @@ class SyncProgress:
     skipped_unmapped: int
     errors: int
     removed: int
+    review_waiting: int
     total: int | None
     percent: float | None
     error_message: str
@@ -239,6 +247,7 @@ class SyncProgress:
             skipped_unmapped=ev["skipped_unmapped"],
             errors=ev["errors"],
             removed=ev.get("removed", 0),
+            review_waiting=ev.get("review_waiting", 0),
             total=ev["total"],
             percent=ev["percent"],
             error_message=ev["error_message"],

@@ -18,6 +18,8 @@ COUNTERS = (
     "skipped_unmapped",
     "errors",
     "removed",
+    # A gauge, not a count of this run's users: the connection's review items waiting.
+    "review_waiting",
 )
 TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 

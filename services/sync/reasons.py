@@ -19,6 +19,8 @@ class SkipReason(StrEnum):
     EMAIL_CONFLICT = "EMAIL_CONFLICT"
     LINKED_TO_OTHER_TENANT = "LINKED_TO_OTHER_TENANT"
     INVALID_ID = "INVALID_ID"
+    # An admin resolved this Entra user's review item with IGNORE (review queue, issue 6).
+    REVIEW_IGNORED = "REVIEW_IGNORED"
 
     @property
     def message(self) -> str:
@@ -57,6 +59,26 @@ _SKIP_MESSAGES: dict[SkipReason, str] = {
     SkipReason.LINKED_TO_OTHER_TENANT: (
         "The end user with this email in the target site is synced from another tenant (C5)."
     ),
+    SkipReason.REVIEW_IGNORED: (
+        "An admin resolved its conflict review with IGNORE: syncs leave this Entra user out "
+        "(review queue)."
+    ),
+}
+
+# The review queue's cases (ReviewItem.kind), also the reason code of a REVIEW change-log row.
+REVIEW_MESSAGES: dict[str, str] = {
+    "SEVERAL_PRODUCT_MATCHES": (
+        "Several end users of the connection's scope have this email; none was chosen, the "
+        "case waits in the review queue."
+    ),
+    "SAME_EMAIL_IN_ENTRA": (
+        "Another Entra user of this tenant has the same email, ignoring case; the case waits "
+        "in the review queue."
+    ),
+    "SITE_DISAGREES": (
+        "The end user with this email is in another site than the one routing picks; it was "
+        "not linked, the case waits in the review queue."
+    ),
 }
 
 
@@ -93,4 +115,6 @@ def reason_text(code: str) -> str:
         return ""
     if code in SkipReason.__members__:
         return SkipReason(code).message
+    if code in REVIEW_MESSAGES:
+        return REVIEW_MESSAGES[code]
     return _REMOVED.get(code, code)
