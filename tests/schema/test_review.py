@@ -89,7 +89,7 @@ async def test_review_items_are_listed_paged_and_counted(
     sim_client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     t = await make_account()
-    _, conn, items, users = await queue(t, runtime)
+    _, conn, _items, users = await queue(t, runtime)
     cid = encode_id("TenantConnection", conn.id)
     run = await SyncRun.create(account_id=t.account.id, connection_id=conn.id, review_waiting=2)
 
