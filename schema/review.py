@@ -79,7 +79,7 @@ class ReviewItem(relay.Node):
         return reason_text(_ReviewKind(self.kind).value)
 
     @strawberry.field(
-        description="The end users the case is about (those still there), at most a few."
+        description="The end users the case is about that still exist (up to 20)."
     )
     async def candidates(self, info: Info) -> list[EndUser]:
         rows = await info.context.end_user_loader.load_many(self.candidate_pks)

@@ -28,6 +28,7 @@ from models import (
 )
 from services.review import resolve_review_item
 from services.sync.delta import request_full_round
+from services.sync.progress import snapshot
 from services.wizard import ImportSettings, MappingInput
 from tests.factories import make_site, make_user
 
@@ -197,6 +198,7 @@ async def test_each_ambiguous_case_lands_in_the_queue(harness: Harness, mode: Mo
         assert logged.end_user_id is None
     await untouched(w)
     assert run.review_waiting == 4
+    assert snapshot(run)["review_waiting"] == 4  # what progress events carry (R2)
     assert run.errors == 0  # a case for review is not bad data
     [delivery] = await review_deliveries()
     assert '"waiting":4' in delivery.body and "REVIEW_QUEUE_WAITING" in delivery.body
