@@ -182,7 +182,10 @@ class ChangeLogEntry:
     end_user_id: strawberry.ID | None
     site_id: strawberry.ID | None
     reason: str = strawberry.field(
-        description="For SKIP: the reason code (FILTERED_GROUP, UNMAPPED, NO_EMAIL, ...)."
+        description=(
+            "For SKIP: the reason code (FILTERED_GROUP, UNMAPPED, NO_EMAIL, ...); for REVIEW: "
+            "the case (SEVERAL_PRODUCT_MATCHES, SAME_EMAIL_IN_ENTRA, SITE_DISAGREES)."
+        )
     )
     changes: JSON = strawberry.field(description='{"field": ["old", "new"]} for CREATE and UPDATE.')
 
