@@ -78,9 +78,7 @@ class ReviewItem(relay.Node):
     def kind_message(self) -> str:
         return reason_text(_ReviewKind(self.kind).value)
 
-    @strawberry.field(
-        description="The end users the case is about that still exist (up to 20)."
-    )
+    @strawberry.field(description="The end users the case is about that still exist (up to 20).")
     async def candidates(self, info: Info) -> list[EndUser]:
         rows = await info.context.end_user_loader.load_many(self.candidate_pks)
         return [EndUser.from_model(r) for r in rows if r is not None]
