@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY = RetryPolicy()
 GROUP_SELECT: tuple[str, ...] = ("id", "displayName", "mail", "securityEnabled", "groupTypes")
 _USER_TYPE = "#microsoft.graph.user"
+_GROUP_TYPE = "#microsoft.graph.group"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _EVENTUAL = {"ConsistencyLevel": "eventual"}
 
@@ -189,6 +190,28 @@ class GraphClient:
         async for page in self._pages(self._t.url("/users", params), headers):
             yield [EntraUser.from_graph(item) for item in _items(page)]
 
+    async def get_user(self, key: str, *, select: Sequence[str] = USER_SELECT) -> EntraUser | None:
+        """One user by object id or userPrincipalName (`/users/{key}`), or None when Graph does
+        not know it (404). Raises the other GraphError subtypes."""
+        url = self._t.url(f"/users/{segment(key)}", {"$select": ",".join(select)})
+        try:
+            item = await self._get(url)
+        except GraphNotFound:
+            return None
+        if not isinstance(item.get("id"), str):
+            raise GraphError("Graph returned a user without an id")
+        return EntraUser.from_graph(item)
+
+    async def find_user_by_mail(
+        self, mail: str, *, select: Sequence[str] = USER_SELECT
+    ) -> EntraUser | None:
+        """The first user whose `mail` is `mail` (Graph compares without case), or None."""
+        quoted = mail.replace("'", "''")
+        found: list[EntraUser] = []
+        async for page in self.iter_user_pages(select=select, top=2, filter=f"mail eq '{quoted}'"):
+            found.extend(page)
+        return found[0] if found else None
+
     async def count_users(self, filter: str | None = None) -> int:
         """`/users/$count` (an eventually consistent advanced query). Raises GraphError subtypes."""
         params = {"$filter": filter} if filter else None
@@ -311,6 +334,19 @@ class GraphClient:
         ids: set[str] = set()
         async for page in self._pages(url):
             ids.update(i["id"] for i in _items(page) if i.get("@odata.type") == _USER_TYPE)
+        return ids
+
+    async def transitive_group_ids(self, user_id: str) -> set[str]:
+        """Ids of the groups a user belongs to, nested groups included
+        (`/users/{id}/transitiveMemberOf`; directory roles and administrative units are left
+        out). Raises GraphNotFound if the user does not exist, and the other GraphError subtypes.
+        """
+        url = self._t.url(
+            f"/users/{segment(user_id)}/transitiveMemberOf", {"$select": "id", "$top": "999"}
+        )
+        ids: set[str] = set()
+        async for page in self._pages(url):
+            ids.update(i["id"] for i in _items(page) if i.get("@odata.type") == _GROUP_TYPE)
         return ids
 
     async def transitive_user_ids_many(

@@ -14,6 +14,7 @@ from schema.connections import TenantConnection
 from schema.guards import CachedDocuments, DocumentCache, SuggestionFreeExecutionContext
 from schema.mutations import Mutation
 from schema.queries import Query
+from schema.review import ReviewItem
 from schema.sync import Subscription, SyncRun
 from schema.types import EndUser, Site
 
@@ -57,7 +58,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Site, EndUser, TenantConnection, SyncRun],
+        types=[Site, EndUser, TenantConnection, SyncRun, ReviewItem],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=SuggestionFreeExecutionContext if hide_suggestions else None,

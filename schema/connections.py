@@ -104,6 +104,12 @@ class TenantConnection(relay.Node):
         return SyncRun.from_model(row) if row else None
 
     @strawberry.field(
+        description="Review items of this connection waiting for an admin (see reviewItems)."
+    )
+    async def review_waiting(self, info: Info) -> int:
+        return await info.context.review_waiting_loader.load(self.id)
+
+    @strawberry.field(
         description="The saved import configuration (W7); null until configureImport."
     )
     async def configuration(

@@ -11,9 +11,10 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Max
 
-from models import Site, SyncRun
+from models import EndUser, Site, SyncRun
 from services.caller import Caller
 from services.errors import PermissionDenied
+from services.review import waiting_counts
 
 
 @dataclass(slots=True)
@@ -31,6 +32,8 @@ class Context:
     connection_params: dict[str, Any] | None = None
     _site_loader: DataLoader[int, Site | None] | None = field(default=None, init=False)
     _last_run_loader: DataLoader[int, SyncRun | None] | None = field(default=None, init=False)
+    _end_user_loader: DataLoader[int, EndUser | None] | None = field(default=None, init=False)
+    _review_waiting_loader: DataLoader[int, int] | None = field(default=None, init=False)
 
     # The loaders are made on first use: most requests never need one.
     @property
@@ -44,6 +47,18 @@ class Context:
         if self._last_run_loader is None:
             self._last_run_loader = DataLoader(load_fn=self._load_last_runs)
         return self._last_run_loader
+
+    @property
+    def end_user_loader(self) -> DataLoader[int, EndUser | None]:
+        if self._end_user_loader is None:
+            self._end_user_loader = DataLoader(load_fn=self._load_end_users)
+        return self._end_user_loader
+
+    @property
+    def review_waiting_loader(self) -> DataLoader[int, int]:
+        if self._review_waiting_loader is None:
+            self._review_waiting_loader = DataLoader(load_fn=self._load_review_waiting)
+        return self._review_waiting_loader
 
     @property
     def who(self) -> Caller:
@@ -64,6 +79,16 @@ class Context:
         rows = await SyncRun.filter(account_id=account, id__in=[int(str(n)) for n in newest])
         by_connection = {row.connection_id: row for row in rows}
         return [by_connection.get(i) for i in connection_ids]
+
+    async def _load_end_users(self, ids: list[int]) -> list[EndUser | None]:
+        """End users by id in one query, scoped to the caller's account (A4)."""
+        rows = await EndUser.filter(id__in=ids, account_id=self.who.account_id)
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def _load_review_waiting(self, connection_ids: list[int]) -> list[int]:
+        """Open review items per connection, in one query."""
+        return await waiting_counts(self.who.account_id, connection_ids)
 
     async def load_sites(self, ids: list[int]) -> list[Site | None]:
         """The sites of `ids`, in order (None where missing), in one query; the loader's batch."""

@@ -106,6 +106,21 @@ class RunNotAwaitingApprovalError(Error):
     status: str
 
 
+@strawberry.type(description="explainUser: the tenant has no user with this id, UPN or mail.")
+class EntraUserNotFoundError(Error):
+    key: str
+
+
+@strawberry.type(
+    description=(
+        "resolveReviewItem: the end user is outside the connection's scope, or synced from "
+        "another Entra tenant (C5)."
+    )
+)
+class EndUserNotInScopeError(Error):
+    pass
+
+
 Converter = Callable[[domain.DomainError], Error]
 
 
@@ -145,6 +160,10 @@ def _converters() -> dict[type[domain.DomainError], Converter]:
         d.RunNotAwaitingApproval: lambda e: RunNotAwaitingApprovalError(
             message=e.message, status=cast(d.RunNotAwaitingApproval, e).status
         ),
+        d.EntraUserNotFound: lambda e: EntraUserNotFoundError(
+            message=e.message, key=cast(d.EntraUserNotFound, e).key
+        ),
+        d.EndUserNotInScope: simple(EndUserNotInScopeError),
         d.NotFound: simple(NotFoundError),
         d.PermissionDenied: simple(PermissionDeniedError),
         d.SignInFailed: simple(SignInFailedError),

@@ -17,6 +17,7 @@ from schema.errors import (
 )
 from schema.ids import decode_id, encode_id
 from schema.lifecycle import LifecycleMutation
+from schema.review import ReviewMutation
 from schema.sync import SyncMutation
 from schema.types import EndUser, Info, Site
 from schema.webhooks import WebhookMutation
@@ -116,7 +117,12 @@ _TEXT_FIELDS = ("first_name", "last_name", "job_title", "phone", "mobile")
 
 @strawberry.type
 class Mutation(
-    ConnectionMutation, WizardMutation, SyncMutation, WebhookMutation, LifecycleMutation
+    ConnectionMutation,
+    WizardMutation,
+    SyncMutation,
+    WebhookMutation,
+    LifecycleMutation,
+    ReviewMutation,
 ):
     @strawberry.mutation(description="Create a site. Needs ADMIN.")
     async def create_site(self, info: Info, input: CreateSiteInput) -> CreateSiteResult:

@@ -8,8 +8,10 @@ from strawberry import relay
 from models import Account as AccountModel
 from schema.connections import ConnectionQuery, TenantConnection
 from schema.context import Context
+from schema.explain import ExplainQuery
 from schema.ids import decode_id
 from schema.pagination import Connection, decode_cursor, page_size, to_connection
+from schema.review import ReviewItem, ReviewQuery
 from schema.sync import SyncQuery, SyncRun
 from schema.types import Account, EndUser, Info, Site, UserSource, Viewer
 from schema.webhooks import Webhook, WebhookQuery
@@ -32,13 +34,20 @@ class EndUserFilterInput:
 
 
 NODE_TYPES: dict[
-    str, type[Site] | type[EndUser] | type[TenantConnection] | type[SyncRun] | type[Webhook]
+    str,
+    type[Site]
+    | type[EndUser]
+    | type[TenantConnection]
+    | type[SyncRun]
+    | type[Webhook]
+    | type[ReviewItem],
 ] = {
     "Site": Site,
     "EndUser": EndUser,
     "TenantConnection": TenantConnection,
     "SyncRun": SyncRun,
     "Webhook": Webhook,
+    "ReviewItem": ReviewItem,
 }
 
 
@@ -47,7 +56,7 @@ def _limit(info: Info) -> int:
 
 
 @strawberry.type
-class Query(ConnectionQuery, WizardQuery, SyncQuery, WebhookQuery):
+class Query(ConnectionQuery, WizardQuery, SyncQuery, WebhookQuery, ReviewQuery, ExplainQuery):
     @strawberry.field(
         description="Any object by its global id; malformed and other accounts' ids read as null."
     )

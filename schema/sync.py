@@ -118,6 +118,12 @@ class SyncRun(relay.Node):
     reactivated: int = strawberry.field(
         description="Inactive end users that returned and are active again (change log: ACTIVE)."
     )
+    review_waiting: int = strawberry.field(
+        description=(
+            "Review items of the connection waiting for an admin (reviewConflicts on): after "
+            "the run, or as its batches go; a dry run counts what it would leave waiting."
+        )
+    )
     total: int | None = strawberry.field(description="Users in the tenant, when known.")
     percent: float | None
     error_message: str
@@ -152,6 +158,7 @@ class SyncRun(relay.Node):
             removed=m.removed,
             deactivated=m.deactivated,
             reactivated=m.reactivated,
+            review_waiting=m.review_waiting,
             total=m.total,
             percent=snap["percent"],
             error_message=m.error_message,
@@ -186,7 +193,8 @@ class ChangeLogEntry:
         description=(
             "For SKIP: the reason code (FILTERED_GROUP, UNMAPPED, NO_EMAIL, PINNED_EXCLUDE, ...); "
             "for INACTIVE the cause (DISABLED, SOFT_DELETED, DELETED, OUT_OF_SCOPE); for ACTIVE "
-            "RETURNED."
+            "RETURNED; for REVIEW the case (SEVERAL_PRODUCT_MATCHES, SAME_EMAIL_IN_ENTRA, "
+            "SITE_DISAGREES)."
         )
     )
     changes: JSON = strawberry.field(description='{"field": ["old", "new"]} for CREATE and UPDATE.')
@@ -233,6 +241,7 @@ class SyncProgress:
     removed: int
     deactivated: int
     reactivated: int
+    review_waiting: int
     total: int | None
     percent: float | None
     error_message: str
@@ -255,6 +264,7 @@ class SyncProgress:
             removed=ev.get("removed", 0),
             deactivated=ev.get("deactivated", 0),
             reactivated=ev.get("reactivated", 0),
+            review_waiting=ev.get("review_waiting", 0),
             total=ev["total"],
             percent=ev["percent"],
             error_message=ev["error_message"],

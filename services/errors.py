@@ -134,3 +134,16 @@ class RunNotAwaitingApproval(DomainError):
     def __init__(self, status: str) -> None:
         super().__init__(f"the run is {status}, not AWAITING_APPROVAL")
         self.status = status
+
+
+class EntraUserNotFound(DomainError):
+    """explainUser: the connection's tenant has no live user with this id, UPN or mail."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no user {key!r} in the connection's Entra tenant")
+        self.key = key
+
+
+class EndUserNotInScope(DomainError):
+    """resolveReviewItem LINK to an end user the connection cannot sync into: outside its scope
+    (another site of a site-level connection), or synced from another Entra tenant (C5)."""

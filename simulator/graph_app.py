@@ -10,7 +10,13 @@ from multidict import CIMultiDict
 from simulator.context import base_url_of, state_of
 from simulator.graph_batch import run_batch
 from simulator.graph_delta import users_delta
-from simulator.graph_groups import count_groups, get_group, list_groups, members
+from simulator.graph_groups import (
+    count_groups,
+    get_group,
+    list_groups,
+    members,
+    transitive_member_of,
+)
 from simulator.graph_http import GraphRequest, GraphResponse, Route, dispatch
 from simulator.graph_users import (
     count_users,
@@ -40,6 +46,7 @@ ROUTES: list[Route] = [
     Route("GET", re.compile(r"/users/\$count"), count_users),
     Route("GET", re.compile(r"/users/delta"), users_delta, 2),
     Route("GET", re.compile(r"/users/" + _ID + r"/(?i:mailboxSettings)"), mailbox_settings),
+    Route("GET", re.compile(r"/users/" + _ID + r"/transitiveMemberOf"), transitive_member_of, 5),
     Route("GET", re.compile(r"/users/" + _ID), get_user),
     Route("GET", re.compile(r"/groups"), list_groups, 2),
     Route("GET", re.compile(r"/groups/\$count"), count_groups),

@@ -1,4 +1,5 @@
-"""Graph `/groups`, `/groups/{id}`, and their `members` / `transitiveMembers` (with OData casts)."""
+"""Graph `/groups`, `/groups/{id}`, their `members` / `transitiveMembers` (with OData casts), and
+a user's `transitiveMemberOf`."""
 
 from __future__ import annotations
 
@@ -159,4 +160,31 @@ async def members(
         count=result.total if options.count and "$skiptoken" not in request.params else None,
         next_link=result.next_link,
     )
+    return GraphResponse(200, body)
+
+
+async def transitive_member_of(
+    context: GraphContext, request: GraphRequest, match: re.Match[str]
+) -> GraphResponse:
+    """`/users/{id or UPN}/transitiveMemberOf`: the groups a user is in, nested ones included
+    (this tenant has no directory roles or administrative units to list beside them)."""
+    context.require(GROUPS_READ)
+    tenant = context.tenant
+    user = tenant.find_user(match["id"])
+    if user is None:
+        raise not_found(match["id"])
+    options = list_options(request, GROUP)
+    user_id = user["id"]
+
+    def compute() -> list[str]:
+        return [g for g in tenant.groups if user_id in tenant.member_ids(g, transitive=True)]
+
+    result = page(context, request, options.top, compute)
+    select = options.select if options.explicit_select else None
+    items = [
+        _group_json(tenant.groups[g], select or GROUP_DEFAULT_SELECT, True)
+        for g in result.ids
+        if g in tenant.groups
+    ]
+    body = collection(context_url("directoryObjects", select), items, next_link=result.next_link)
     return GraphResponse(200, body)

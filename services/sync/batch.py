@@ -20,6 +20,14 @@ from services.sync.lifecycle_run import LifecycleRun, counts_of, row_of, write_t
 from services.sync.planner import Decision, DecisionKind, plan_user, stored_user_after
 from services.sync.progress import RunProgress
 from services.sync.reasons import SkipReason
+from services.sync.review import ReviewBook
+from services.sync.review_store import (
+    Queued,
+    ReviewWrites,
+    apply_writes,
+    commit_writes,
+    writes_of,
+)
 from services.sync.rules import Fields, email_key, entra_email
 from services.sync.scope import match_keys
 from services.sync.snapshot import ScopeIndex, StoredUser
@@ -107,7 +115,7 @@ def counter_for(decision: Decision) -> str:
     if kind is DecisionKind.UNCHANGED:
         return "unchanged"
     reason = decision.reason
-    if reason is not None and reason.is_filter:
+    if reason is not None and (reason.is_filter or reason is SkipReason.REVIEW_IGNORED):
         return "skipped_filter"
     if reason is SkipReason.UNMAPPED:
         return "skipped_unmapped"
@@ -133,6 +141,10 @@ class BatchApplier:
     With `count`, every batch applied (or planned) tells it which imported users the run
     affects (the mass-change guard). With `plan_only`, batches are planned as a dry run would
     and nothing at all is written: `planned_counts` adds up the counters the run would get.
+
+    With `reviews` (the review_conflicts policy), ambiguous matches are REVIEW decisions: each
+    batch upserts their review items in its transaction (a dry run only counts them) and keeps
+    `run.review_waiting` at the number of items waiting.
     """
 
     def __init__(
@@ -148,6 +160,7 @@ class BatchApplier:
         count: MassChangeCount | None = None,
         plan_only: bool = False,
         lifecycle: LifecycleRun | None = None,
+        reviews: ReviewBook | None = None,
     ) -> None:
         self._run = run
         self._config = config
@@ -168,6 +181,7 @@ class BatchApplier:
         self._count = count
         self._plan_only = plan_only
         self._lifecycle = lifecycle
+        self._reviews = reviews
         self.planned_counts: dict[str, int] = {}
         # The round's delta link, once its last chunk is applied (set by the engine).
         self.link: str | None = None
@@ -299,7 +313,9 @@ class BatchApplier:
         lifecycle = self._lifecycle
         for user in page:
             self._seen.planning = user.id
-            decision = plan_user(user, self._config, self.index, self._members, self._seen)
+            decision = plan_user(
+                user, self._config, self.index, self._members, self._seen, self._reviews
+            )
             if lifecycle is not None:
                 decision = lifecycle.screen(decision)
             created = None
@@ -325,6 +341,9 @@ class BatchApplier:
         now = datetime.now(UTC)
         run = self._run
         added = False
+        reviews = self._review_writes(planned)
+        waiting = run.review_waiting
+        inserted: dict[str, int] = {}
         try:
             async with in_transaction() as db:
                 if not run.dry_run:
@@ -344,15 +363,34 @@ class BatchApplier:
                 rows.extend(row_of(p.transition) for p in planned if p.transition is not None)
                 rows.extend(row_of(t) for t in gone)
                 await insert_changes(db, run.id, run.account_id, rows)
+                if reviews and self._reviews is not None:
+                    if not run.dry_run:
+                        inserted = await apply_writes(db, run, self._reviews, reviews)
+                    run.review_waiting = reviews.waiting_after(self._reviews)
                 self._progress.add(**counts)
                 added = True
                 await self._progress.save()
         except BaseException:
+            run.review_waiting = waiting
             if added:
                 self._progress.add(**{name: -n for name, n in counts.items()})
             raise
         if self._lifecycle is not None:
             self._lifecycle.commit([*(p.transition for p in planned), *gone])
+        if reviews and self._reviews is not None:
+            commit_writes(self._reviews, reviews, inserted)
+
+    def _review_writes(self, planned: list[_Planned]) -> ReviewWrites | None:
+        """The review queue changes of a batch (none without the review_conflicts policy)."""
+        if self._reviews is None:
+            return None
+        queued = [
+            Queued(p.user.id, p.decision.email or "", p.user.display_name or "", p.decision.review)
+            for p in planned
+            if p.decision.review is not None
+        ]
+        others = [p.user.id for p in planned if p.decision.review is None]
+        return writes_of(self._reviews, queued, others)
 
     def _removed_row(self, removed: RemovedUser) -> ChangeRow:
         """R9: Entra deleted this user (`changed`: soft, restorable; `deleted`: hard). The log
@@ -377,6 +415,9 @@ class BatchApplier:
         if d.kind is DecisionKind.SKIP:
             assert d.reason is not None
             reason = d.reason.value
+        elif d.review is not None:
+            reason = d.review.kind
+            changes = {"candidates": [str(i) for i in d.review.candidate_ids()]}
         else:
             reason, notes = trim_notes(d.trims)
             changes = {name: [old, new] for name, (old, new) in d.changes.items()}
@@ -410,6 +451,8 @@ def _counts(
     """The run counters (R1) one batch adds to."""
     counts = {"fetched": fetched}
     for item in planned:
+        if item.decision.kind is DecisionKind.REVIEW:
+            continue  # not a counter of its own: the run reports the items waiting instead
         name = counter_for(item.decision)
         counts[name] = counts.get(name, 0) + 1
     if removed:

@@ -31,9 +31,12 @@ from services.sync.delta import (
     keep_link,
     users_by_id,
 )
+from services.sync.delta import _last_round_start as last_round_start
 from services.sync.guard import GuardTripped, MassChangeCount
 from services.sync.lifecycle_run import LifecycleRun
 from services.sync.progress import RunProgress
+from services.sync.review import ReviewBook
+from services.sync.review_store import load_book, waiting_count
 from services.sync.runs import RunCancelled
 from services.sync.scope import imported_count, load_index, load_touched, match_keys
 from services.sync.snapshot import ScopeIndex, StoredUser
@@ -98,18 +101,43 @@ async def execute_run(
             f"the saved import configuration cannot be applied ({exc}); configure the import again"
         ) from exc
     choice = choose_round(conn, datetime.now(UTC), rt.full_sync_every)
+    # The review queue (issue 6): loaded once per run, off the hot path when the policy is off.
+    reviews = await _load_reviews(run, conn, config)
     async with graph_for(rt, conn) as graph:
         members = _Members(graph, config, progress)
         if choice.mode is SyncMode.DELTA:
             try:
-                await _round(rt, run, conn, config, graph, progress, choice, members)
+                await _round(rt, run, conn, config, graph, progress, choice, members, reviews)
+                await _count_waiting(run, conn, reviews)
                 return
             except DeltaTokenExpired as exc:
                 log.info("sync run %s: %s (%s)", run.id, EXPIRED_REASON, exc)
                 if not run.dry_run:
                     await forget_link(conn)
                 choice = RoundChoice(SyncMode.FULL, EXPIRED_REASON)
-        await _round(rt, run, conn, config, graph, progress, choice, members)
+        await _round(rt, run, conn, config, graph, progress, choice, members, reviews)
+        await _count_waiting(run, conn, reviews)
+
+
+async def _load_reviews(
+    run: SyncRun, conn: TenantConnection, config: SyncConfig
+) -> ReviewBook | None:
+    """The connection's review items when its review_conflicts policy is on, else None."""
+    if not config.policies.review_conflicts:
+        return None
+    reviews = await load_book(conn)
+    run.review_waiting = reviews.waiting
+    await run.save(update_fields=["review_waiting"])
+    return reviews
+
+
+async def _count_waiting(run: SyncRun, conn: TenantConnection, reviews: ReviewBook | None) -> None:
+    """The items waiting once the run is done: counted in the table after a real run (an
+    admin may have resolved some meanwhile); a dry run keeps what its batches counted."""
+    if reviews is None or run.dry_run:
+        return
+    run.review_waiting = await waiting_count(conn.id)
+    await run.save(update_fields=["review_waiting"])
 
 
 async def _round(
@@ -121,6 +149,7 @@ async def _round(
     progress: RunProgress,
     choice: RoundChoice,
     members: _Members,
+    reviews: ReviewBook | None = None,
 ) -> None:
     full = choice.mode is SyncMode.FULL
     started = datetime.now(UTC)
@@ -175,6 +204,7 @@ async def _round(
                 count=count,
                 plan_only=plan_only,
                 lifecycle=lifecycle,
+                reviews=reviews,
             )
 
         if count is not None and not run.dry_run:
@@ -186,7 +216,7 @@ async def _round(
             total = await _apply_pages(chunks, planner, progress, counting, total, full, kept)
             if not full:
                 await _look_up_unchanged(
-                    run, conn, config, graph, progress, planner, member_ids, lifecycle
+                    run, conn, config, graph, progress, planner, member_ids, lifecycle, reviews
                 )
             else:
                 absent = len(lifecycle.absentees(planner.index))
@@ -217,7 +247,7 @@ async def _round(
         await _apply_pages(chunks, applier, progress, counting, total, full)
         if not full:
             await _look_up_unchanged(
-                run, conn, config, graph, progress, applier, member_ids, lifecycle
+                run, conn, config, graph, progress, applier, member_ids, lifecycle, reviews
             )
         else:
             # Only after every page of the round is applied: a cancelled or failed round never
@@ -340,12 +370,16 @@ async def _look_up_unchanged(
     applier: BatchApplier,
     member_ids: frozenset[str] | None,
     lifecycle: LifecycleRun,
+    reviews: ReviewBook | None = None,
 ) -> None:
     """After a delta round's pages: the users a full round would act on although Entra did not
     change them (new group members, product edits; see `delta.ids_to_look_up`; group leavers
-    under the lifecycle policy MARK_INACTIVE), fetched by id."""
+    under the lifecycle policy MARK_INACTIVE; review items an admin resolved with LINK or CREATE
+    since the last round), fetched by id."""
     asked = set(await ids_to_look_up(conn, config, member_ids))
     asked.update(await lifecycle.look_ups(member_ids))
+    if reviews is not None:
+        asked.update(reviews.resolved_since(await last_round_start(conn)))
     wanted = [object_id for object_id in sorted(asked) if object_id not in applier.seen_ids]
     if not wanted:
         return

@@ -23,7 +23,11 @@ from services.sync.runs import (
     phase_of,
     runner_of,
 )
-from services.webhooks.events import notify_guard_tripped, notify_run_finished
+from services.webhooks.events import (
+    notify_guard_tripped,
+    notify_review_waiting,
+    notify_run_finished,
+)
 
 log = logging.getLogger("entrasync.sync")
 
@@ -134,6 +138,7 @@ async def _finish(
         await notify_guard_tripped(rt, progress.run)
     else:
         await notify_run_finished(rt, progress.run)
+        await notify_review_waiting(rt, progress.run)
 
 
 async def _heartbeat(

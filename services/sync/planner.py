@@ -10,6 +10,7 @@ from typing import NamedTuple
 from entra.types import EntraUser
 from services.sync.config import SyncConfig
 from services.sync.reasons import SkipReason, Trim
+from services.sync.review import Resolved, ReviewBook, ReviewCase, review_match
 from services.sync.rules import (
     Fields,
     Link,
@@ -37,6 +38,7 @@ class DecisionKind(StrEnum):
     UPDATE = "UPDATE"
     UNCHANGED = "UNCHANGED"
     SKIP = "SKIP"
+    REVIEW = "REVIEW"
 
 
 class Match(NamedTuple):
@@ -60,6 +62,8 @@ class Decision(NamedTuple):
       (userType, accountEnabled, ids, last email) moved.
     - UNCHANGED: nothing to write (S10); `existing_id`, `site_id` and `email` say who matched.
     - SKIP: nothing to write; `reason` says why (`existing_id` is set when a user matched).
+    - REVIEW: nothing to write to end users; `review` is the ambiguous case queued for an admin
+      (only with the review_conflicts policy; `site_id` is the routed site).
 
     `changes` of a CREATE list every non-blank value as ("", value), for change logs (R8).
     `trims` lists the values S11 altered, whatever the kind.
@@ -75,6 +79,7 @@ class Decision(NamedTuple):
     changes: Mapping[str, tuple[str, str]] = _NO_CHANGES
     reason: SkipReason | None = None
     trims: tuple[Trim, ...] = ()
+    review: ReviewCase | None = None
 
     @property
     def email_key(self) -> str | None:
@@ -159,6 +164,7 @@ def plan_user(
     index: ScopeIndex,
     group_member_ids: frozenset[str] | None,
     seen_keys: set[str],
+    review: ReviewBook | None = None,
 ) -> Decision:
     """The decision for one Entra user; the engine calls it for every user of every page.
 
@@ -167,6 +173,8 @@ def plan_user(
     when they match a stored user. `seen_keys` is the run's set of email keys already planned
     (mutated here): a later Entra user with the same key is skipped as DUPLICATE_EMAIL. After a
     CREATE the engine should also `index.add(stored_user_after(decision, user_id=...))`.
+    With `review` (the review_conflicts policy), ambiguous matches become REVIEW decisions and
+    an admin's resolutions are followed (services/sync/review.py).
     Raises ValueError when a group filter is configured and `group_member_ids` is None.
     """
     if not user.id or len(user.id) > MAX_OBJECT_ID:
@@ -184,13 +192,25 @@ def plan_user(
     if email is None:
         return _skip(user, SkipReason.INVALID_EMAIL)
     key = email_key(email)
-    found = match(key, user, index, config, site_id)
+    # An admin's CREATE resolution: the address may rightly exist in another site of the run.
+    resolved_create = False
+    if review is None:
+        found = match(key, user, index, config, site_id)
+    else:
+        reviewed = review_match(key, user, index, config, site_id, seen_keys, review)
+        if isinstance(reviewed, ReviewCase):
+            return Decision(
+                DecisionKind.REVIEW, user.id, site_id=site_id, email=email, review=reviewed
+            )
+        resolved_create = isinstance(reviewed, Resolved)
+        found = _CREATE if isinstance(reviewed, Resolved) else reviewed
     stored = found.user
     if found.reason is not None:
         return _skip(user, found.reason, email, stored)
-    if key in seen_keys:
-        return _skip(user, SkipReason.DUPLICATE_EMAIL, email, stored)
-    seen_keys.add(key)
+    if not resolved_create:
+        if key in seen_keys:
+            return _skip(user, SkipReason.DUPLICATE_EMAIL, email, stored)
+        seen_keys.add(key)
 
     fields, trims = sanitize(user)
     # Stored as Graph spells the two documented types, so padding or case never rewrites a user.

@@ -20,6 +20,8 @@ COUNTERS = (
     "removed",
     "deactivated",
     "reactivated",
+    # A gauge, not a count of this run's users: the connection's review items waiting.
+    "review_waiting",
 )
 TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 

@@ -21,6 +21,8 @@ class SkipReason(StrEnum):
     INVALID_ID = "INVALID_ID"
     # An admin pinned the end user EXCLUDE: no sync touches it (issue 6).
     PINNED_EXCLUDE = "PINNED_EXCLUDE"
+    # An admin resolved this Entra user's review item with IGNORE (review queue, issue 6).
+    REVIEW_IGNORED = "REVIEW_IGNORED"
 
     @property
     def message(self) -> str:
@@ -61,6 +63,26 @@ _SKIP_MESSAGES: dict[SkipReason, str] = {
     ),
     SkipReason.PINNED_EXCLUDE: (
         "An admin pinned this end user EXCLUDE: no sync changes it, whatever Entra says (issue 6)."
+    ),
+    SkipReason.REVIEW_IGNORED: (
+        "An admin resolved its conflict review with IGNORE: syncs leave this Entra user out "
+        "(review queue)."
+    ),
+}
+
+# The review queue's cases (ReviewItem.kind), also the reason code of a REVIEW change-log row.
+REVIEW_MESSAGES: dict[str, str] = {
+    "SEVERAL_PRODUCT_MATCHES": (
+        "Several end users of the connection's scope have this email; none was chosen, the "
+        "case waits in the review queue."
+    ),
+    "SAME_EMAIL_IN_ENTRA": (
+        "Another Entra user of this tenant has the same email, ignoring case; the case waits "
+        "in the review queue."
+    ),
+    "SITE_DISAGREES": (
+        "The end user with this email is in another site than the one routing picks; it was "
+        "not linked, the case waits in the review queue."
     ),
 }
 
@@ -122,4 +144,6 @@ def reason_text(code: str) -> str:
         return ""
     if code in SkipReason.__members__:
         return SkipReason(code).message
+    if code in REVIEW_MESSAGES:
+        return REVIEW_MESSAGES[code]
     return _REMOVED.get(code) or _LIFECYCLE.get(code, code)

@@ -88,6 +88,25 @@ async def notify_guard_tripped(rt: Runtime, run: SyncRun) -> None:
         await notify(rt, run.account_id, WebhookEvent.MASS_CHANGE_GUARD_TRIPPED, guard_data(run))
 
 
+def review_data(run: SyncRun) -> dict[str, Any]:
+    """REVIEW_QUEUE_WAITING: the run that finished, and how many review items wait."""
+    return {
+        **run_data(run),
+        "reviewQueue": {
+            "connectionId": global_id("TenantConnection", run.connection_id),
+            "waiting": run.review_waiting,
+        },
+    }
+
+
+async def notify_review_waiting(rt: Runtime, run: SyncRun) -> None:
+    """REVIEW_QUEUE_WAITING when a run (not a dry run) finished, succeeded or failed, with
+    review items waiting for an admin. Never raises."""
+    finished = run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+    if finished and not run.dry_run and run.review_waiting > 0:
+        await notify(rt, run.account_id, WebhookEvent.REVIEW_QUEUE_WAITING, review_data(run))
+
+
 async def notify_connection_status(rt: Runtime, conn: TenantConnection) -> None:
     """CONNECTION_NEEDS_ATTENTION when the connection is NEEDS_REAUTH or NEEDS_CONSENT. Never raises."""
     if conn.status in ATTENTION:

@@ -52,3 +52,39 @@ async def test_nested_site_of_100_users_costs_constant_queries(
     small_count = len([s for s in sql_log.statements if "SELECT" in s.upper()])
     # key lookup + users page + one batched site load, whatever the page size.
     assert counts[0] == counts[1] == small_count <= 3
+
+
+async def test_review_items_with_candidates_and_sites_cost_constant_queries(
+    client: httpx.AsyncClient, sql_log: _Counter
+) -> None:
+    from models import ConnectionScope, ReviewItem, ReviewKind, TenantConnection
+    from schema.ids import encode_id
+
+    t = await make_account()
+    conn = await TenantConnection.create(account=t.account, scope=ConnectionScope.ACCOUNT)
+    sites = [await make_site(t.account, f"R{i}") for i in range(5)]
+    for i in range(30):
+        users = [await make_user(sites[(i + j) % 5], email=f"r{i}@example.com") for j in (0, 1)]
+        await ReviewItem.create(
+            account_id=t.account.id,
+            connection_id=conn.id,
+            kind=ReviewKind.SEVERAL_PRODUCT_MATCHES,
+            entra_object_id=f"obj-{i}",
+            candidate_ids=[u.id for u in users],
+            routed_site_id=sites[i % 5].id,
+        )
+    query = (
+        '{ reviewItems(connectionId: "%s", first: %d) { edges { node { '
+        "kind routedSite { name } candidates { email site { name } } } } } }"
+    )
+    counts = []
+    for first in (30, 3):
+        sql_log.statements.clear()
+        body = await gql(
+            client, t.tech_key, query % (encode_id("TenantConnection", conn.id), first)
+        )
+        assert len(body["data"]["reviewItems"]["edges"]) == first
+        counts.append(len([s for s in sql_log.statements if "SELECT" in s.upper()]))
+    # key lookup, connection, items page, one batch of end users, and at most two of sites
+    # (routed sites, then the candidates' sites not among them), whatever the page size.
+    assert max(counts) <= 6

@@ -98,3 +98,19 @@ async def test_large_profile_has_more_than_999_groups() -> None:
         graph = GraphCaller(sim, session, sim.state.issue_access_token(tenant, app_only=True))
         groups, _ = await graph.all_pages("/groups?$top=999&$select=id")
     assert len(groups) == len(tenant.groups)
+
+
+async def test_user_transitive_member_of_lists_nested_groups_by_id_or_upn(
+    graph: GraphCaller,
+) -> None:
+    tenant = graph.sim.tenant("contoso.example")
+    oncall = _group_id(graph, "Backend - On-call")
+    member = next(m for m in tenant.members[oncall] if m in tenant.users)
+    expected = {g for g in tenant.groups if member in tenant.member_ids(g, transitive=True)}
+    assert {oncall, _group_id(graph, "Engineering")} <= expected
+    for key in (member, tenant.users[member]["userPrincipalName"].upper()):
+        groups, _ = await graph.all_pages(f"/users/{key}/transitiveMemberOf?$select=id")
+        assert {g["id"] for g in groups} == expected
+        assert {g["@odata.type"] for g in groups} == {"#microsoft.graph.group"}
+    missing = await graph.get("/users/00000000-0000-0000-0000-000000000000/transitiveMemberOf")
+    assert missing.status == 404
