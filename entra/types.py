@@ -21,6 +21,8 @@ USER_SELECT: tuple[str, ...] = (
     "department",
     "userType",
     "accountEnabled",
+    # Issue 6's licensed-only filter: only whether the list is empty is read.
+    "assignedLicenses",
 )
 
 
@@ -45,6 +47,9 @@ class EntraUser:
     department: str | None
     user_type: str | None
     account_enabled: bool | None
+    # Whether assignedLicenses is non-empty; None when Graph left it out (a delta item leaves out
+    # a collection that was never set, so None reads as unlicensed).
+    licensed: bool | None = None
 
     @classmethod
     def from_graph(cls, item: dict[str, Any]) -> EntraUser:
@@ -52,6 +57,7 @@ class EntraUser:
         phones = item.get("businessPhones")
         first_phone = phones[0] if isinstance(phones, list) and phones else None
         enabled = item.get("accountEnabled")
+        licenses = item.get("assignedLicenses")
         return cls(
             id=str(item["id"]),
             user_principal_name=_str(item.get("userPrincipalName")),
@@ -66,6 +72,7 @@ class EntraUser:
             department=_str(item.get("department")),
             user_type=_str(item.get("userType")),
             account_enabled=enabled if isinstance(enabled, bool) else None,
+            licensed=bool(licenses) if isinstance(licenses, list) else None,
         )
 
 
