@@ -7,6 +7,7 @@ from typing import cast
 
 import strawberry
 
+from schema.ids import encode_id
 from services import errors as domain
 
 
@@ -106,6 +107,23 @@ class RunNotAwaitingApprovalError(Error):
     status: str
 
 
+@strawberry.type(
+    description=(
+        "Sync policies: filters and field rules are saved only with `previewRunId`, a "
+        "SUCCEEDED previewSyncPolicies run of exactly the same policies."
+    )
+)
+class PreviewRequiredError(Error):
+    pass
+
+
+@strawberry.type(
+    description="R5: the connection already has a run (`runId`); start again once it has ended."
+)
+class RunInProgressError(Error):
+    run_id: strawberry.ID
+
+
 Converter = Callable[[domain.DomainError], Error]
 
 
@@ -145,6 +163,11 @@ def _converters() -> dict[type[domain.DomainError], Converter]:
         d.RunNotAwaitingApproval: lambda e: RunNotAwaitingApprovalError(
             message=e.message, status=cast(d.RunNotAwaitingApproval, e).status
         ),
+        d.RunInProgress: lambda e: RunInProgressError(
+            message=e.message,
+            run_id=strawberry.ID(encode_id("SyncRun", cast(d.RunInProgress, e).run_id)),
+        ),
+        d.PreviewRequired: simple(PreviewRequiredError),
         d.NotFound: simple(NotFoundError),
         d.PermissionDenied: simple(PermissionDeniedError),
         d.SignInFailed: simple(SignInFailedError),

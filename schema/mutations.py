@@ -16,6 +16,7 @@ from schema.errors import (
     to_error,
 )
 from schema.ids import decode_id, encode_id
+from schema.policies import PolicyMutation
 from schema.sync import SyncMutation
 from schema.types import EndUser, Info, Site
 from schema.webhooks import WebhookMutation
@@ -114,7 +115,7 @@ _TEXT_FIELDS = ("first_name", "last_name", "job_title", "phone", "mobile")
 
 
 @strawberry.type
-class Mutation(ConnectionMutation, WizardMutation, SyncMutation, WebhookMutation):
+class Mutation(ConnectionMutation, WizardMutation, SyncMutation, WebhookMutation, PolicyMutation):
     @strawberry.mutation(description="Create a site. Needs ADMIN.")
     async def create_site(self, info: Info, input: CreateSiteInput) -> CreateSiteResult:
         try:

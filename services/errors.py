@@ -134,3 +134,17 @@ class RunNotAwaitingApproval(DomainError):
     def __init__(self, status: str) -> None:
         super().__init__(f"the run is {status}, not AWAITING_APPROVAL")
         self.status = status
+
+
+class PreviewRequired(DomainError):
+    """Filters and field rules are saved only after a succeeded dry run of the same policies."""
+
+
+class RunInProgress(DomainError):
+    """The connection already has a run; a preview starts once it has ended (R5)."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(
+            "the connection already has a run in progress; preview again once it has ended"
+        )
+        self.run_id = run_id

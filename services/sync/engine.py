@@ -55,6 +55,8 @@ REPLAY_USERS = 50_000
 # A run that created this many end users refreshes the table's statistics (PostgreSQL).
 ANALYZE_AFTER_CREATED = 1000
 
+PREVIEW_REASON = "a preview of proposed sync policies reads every user"
+
 __all__ = ["ConfigurationUnusable", "execute_run", "load_index"]
 
 
@@ -97,6 +99,9 @@ async def execute_run(
             f"the saved import configuration cannot be applied ({exc}); configure the import again"
         ) from exc
     choice = choose_round(conn, datetime.now(UTC), rt.full_sync_every)
+    if run.proposed_policies is not None and choice.mode is SyncMode.DELTA:
+        # A preview must show every user the proposed policies change, not just those Entra did.
+        choice = RoundChoice(SyncMode.FULL, PREVIEW_REASON)
     async with graph_for(rt, conn) as graph:
         members = _Members(graph, config, progress)
         if choice.mode is SyncMode.DELTA:
