@@ -162,12 +162,12 @@ class SyncPoliciesInput:
     def changes(self) -> policies.PolicyChanges:
         lifecycle = self.lifecycle
         return policies.PolicyChanges(
-            lifecycle=None if lifecycle is None else str(lifecycle.value),
+            lifecycle=None if lifecycle is None else str(lifecycle),
             exempt_shared_mailboxes=self.exempt_shared_mailboxes,
             review_conflicts=self.review_conflicts,
             field_rules=None
             if self.field_rules is None
-            else [(r.field, str(r.rule.value)) for r in self.field_rules],
+            else [(r.field, str(r.rule)) for r in self.field_rules],
             enabled_only=self.enabled_only,
             licensed_only=self.licensed_only,
             include_domains=self.include_domains,

@@ -106,9 +106,7 @@ def _patterns(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _rules(
-    saved: Mapping[str, str], changes: Sequence[tuple[str, str]]
-) -> dict[str, str]:
+def _rules(saved: Mapping[str, str], changes: Sequence[tuple[str, str]]) -> dict[str, str]:
     if len(changes) > len(FIELD_NAMES):
         raise InvalidInput("fieldRules", f"at most {len(FIELD_NAMES)} field rules")
     rules = dict(saved)
@@ -155,9 +153,7 @@ def merge(saved: Policies, changes: PolicyChanges) -> Policies:
         new = replace(new, exclude_domains=_domains("excludeDomains", changes.exclude_domains))
     both = set(new.include_domains) & set(new.exclude_domains)
     if both:
-        raise InvalidInput(
-            "excludeDomains", f"{sorted(both)[0]!r} is both included and excluded"
-        )
+        raise InvalidInput("excludeDomains", f"{sorted(both)[0]!r} is both included and excluded")
     if changes.exclusion_patterns is not None:
         new = replace(new, exclusion_patterns=_patterns(changes.exclusion_patterns))
     return new

@@ -159,7 +159,7 @@ async def insert_users(
         [account_id, u.site_id, u.email, u.email_key, *u.fields, "ENTRA", *u.link, now, now, now]
         for u in users
     ]
-    columns = _USER_INSERT
+    columns: tuple[str, ...] = _USER_INSERT
     if any(u.extra is not None for u in users):
         columns = (*_USER_INSERT, *OPTIONAL_FIELDS)
         for row, u in zip(rows, users, strict=True):
@@ -200,7 +200,7 @@ async def update_users(db: BaseDBAsyncClient, updates: Sequence[UserUpdate], now
     if not updates:
         return
     dialect = db.capabilities.dialect
-    given = _KEPT_UNLESS_GIVEN
+    given: tuple[str, ...] = _KEPT_UNLESS_GIVEN
     with_extra = any(u.extra is not None for u in updates)
     if with_extra:
         given = (*_KEPT_UNLESS_GIVEN, *OPTIONAL_FIELDS)

@@ -148,9 +148,10 @@ async def test_preview_writes_nothing_but_its_run_and_change_log(harness: Harnes
     run = await preview(harness, conn, changes)
 
     assert run.dry_run and run.mode is SyncMode.FULL and run.mode_reason == PREVIEW_REASON
-    assert run.proposed_policies == Policies(
-        enabled_only=True, field_rules={"department": "OVERWRITE"}
-    ).to_json()
+    assert (
+        run.proposed_policies
+        == Policies(enabled_only=True, field_rules={"department": "OVERWRITE"}).to_json()
+    )
     assert await harness.users() == users_before  # updated_at included
     assert await row(conn) == conn_before
     disabled = count(tenant, lambda u: u["accountEnabled"] is False)
@@ -195,7 +196,9 @@ async def test_save_is_refused_without_a_matching_succeeded_preview(harness: Har
     with pytest.raises(NotFound):
         await update_policies(harness.caller, conn.id, wanted, 2**31 - 1)
     good = await preview(harness, conn, wanted)
-    await configure_import(harness.rt, harness.caller, conn.id, ImportSettings(user_types=BOTH_TYPES))
+    await configure_import(
+        harness.rt, harness.caller, conn.id, ImportSettings(user_types=BOTH_TYPES)
+    )
     with pytest.raises(PreviewRequired, match="configuration changed"):
         await update_policies(harness.caller, conn.id, wanted, good.id)
     assert {k: v for k, v in (await row(conn)).items() if k != "config_version"} == {
@@ -205,7 +208,10 @@ async def test_save_is_refused_without_a_matching_succeeded_preview(harness: Har
     # Lifecycle and review settings need no preview, and force no full round.
     version = (await row(conn))["config_version"]
     await update_policies(
-        harness.caller, conn.id, PolicyChanges(lifecycle="MARK_INACTIVE", review_conflicts=True), None
+        harness.caller,
+        conn.id,
+        PolicyChanges(lifecycle="MARK_INACTIVE", review_conflicts=True),
+        None,
     )
     saved = await row(conn)
     assert (saved["lifecycle_policy"], saved["review_conflicts"]) == ("MARK_INACTIVE", True)
@@ -282,9 +288,7 @@ async def test_licensed_only_filter_through_full_and_delta_runs(harness: Harness
     lapsed = next(u for u in people(tenant) if u["assignedLicenses"])
     newly = next(u for u in unlicensed if u["userType"] == "Member" and u["givenName"])
     tenant.update_user(lapsed["id"], assignedLicenses=[], jobTitle="Lapsed")
-    tenant.update_user(
-        newly["id"], assignedLicenses=[{"disabledPlans": [], "skuId": "sku-1"}]
-    )
+    tenant.update_user(newly["id"], assignedLicenses=[{"disabledPlans": [], "skuId": "sku-1"}])
 
     delta = await harness.run(conn)
 
@@ -411,7 +415,10 @@ async def test_field_rules_through_full_and_delta_runs(harness: Harness) -> None
     person = next(
         u
         for u in people(tenant)
-        if u["department"] and u["officeLocation"] and u["jobTitle"] and u["businessPhones"]
+        if u["department"]
+        and u["officeLocation"]
+        and u["jobTitle"]
+        and u["businessPhones"]
         and u["mobilePhone"]
     )
     created = await by_object(person["id"])

@@ -51,7 +51,14 @@ def test_default_policies_import_disabled_unlicensed_and_any_domain() -> None:
     assert policy_filter_reason(user, site_config()) is None
     decision = plan(user, site_config())
     assert decision.kind is DecisionKind.CREATE and decision.extra is None
-    assert set(decision.changes) == {"email", "first_name", "last_name", "job_title", "phone", "mobile"}
+    assert set(decision.changes) == {
+        "email",
+        "first_name",
+        "last_name",
+        "job_title",
+        "phone",
+        "mobile",
+    }
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -84,7 +91,9 @@ def test_include_domains_take_the_match_email_domain_case_insensitively() -> Non
     other = entra_user(user_principal_name="a@fabrikam.com", mail="a@contoso.com")
     assert filter_reason(other, config, None) is SkipReason.FILTERED_DOMAIN
     # MAIL matching reads the domain of mail instead.
-    by_mail = site_config(match_attribute="MAIL", policies=Policies(include_domains=("contoso.com",)))
+    by_mail = site_config(
+        match_attribute="MAIL", policies=Policies(include_domains=("contoso.com",))
+    )
     assert filter_reason(other, by_mail, None) is None
     # A subdomain is another domain.
     sub = entra_user(user_principal_name="a@eu.contoso.com")
