@@ -297,3 +297,20 @@ async def test_preview_while_a_run_is_in_progress_is_a_typed_error(
         },
     )
     assert missing["data"]["updateSyncPolicies"]["__typename"] == "NotFoundError"
+
+
+def test_readme_policy_examples_are_valid_operations() -> None:
+    import pathlib
+    import re
+
+    from graphql import parse, validate
+
+    from schema import build_schema
+
+    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Sync policies: filters and field rules", 1)[1].split("\n## ", 1)[0]
+    examples = re.findall(r"```graphql\n(.*?)```", section, re.S)
+    assert len(examples) == 2
+    compiled = build_schema()._schema
+    for example in examples:
+        assert validate(compiled, parse(example)) == []
