@@ -21,9 +21,10 @@ USER_SELECT: tuple[str, ...] = (
     "department",
     "userType",
     "accountEnabled",
-    # Issue 6's licensed-only filter: only whether the list is empty is read.
-    "assignedLicenses",
 )
+# Selected besides USER_SELECT only by connections that import licensed accounts only (issue 6):
+# a fifth more bytes per user, parsed for every user of every round.
+LICENSES = "assignedLicenses"
 
 
 def _str(value: Any) -> str | None:
@@ -47,8 +48,8 @@ class EntraUser:
     department: str | None
     user_type: str | None
     account_enabled: bool | None
-    # Whether assignedLicenses is non-empty; None when Graph left it out (a delta item leaves out
-    # a collection that was never set, so None reads as unlicensed).
+    # Whether assignedLicenses is non-empty; None when it was not selected, or Graph left it out
+    # (a delta item leaves out a collection that was never set, so None reads as unlicensed).
     licensed: bool | None = None
 
     @classmethod

@@ -29,6 +29,7 @@ from services.sync.delta import (
     full_round,
     ids_to_look_up,
     keep_link,
+    user_select,
     users_by_id,
 )
 from services.sync.guard import GuardTripped, MassChangeCount
@@ -134,17 +135,19 @@ async def _round(
     chunks: asyncio.Queue[_Item] = asyncio.Queue(maxsize=PAGES_AHEAD)
     # Fetching starts at once: loading the scope and resolving groups overlap the first pages.
     tasks: list[asyncio.Task[Any]] = [
-        _start_pages(run, _source(rt, graph, choice), chunks),
+        _start_pages(run, _source(rt, graph, choice, config), chunks),
         asyncio.create_task(_heartbeat(run), name=f"sync-run-{run.id}-heartbeat"),
     ]
     counting = None
     if full:
         counting = asyncio.create_task(_count(graph), name=f"sync-run-{run.id}-count")
         tasks.append(counting)
+    # Issue 6: the optional fields are loaded only when a field rule syncs one.
+    extra = bool(config.field_plan.extras)
     try:
         touched = None
         if full:
-            index = await load_index(conn)
+            index = await load_index(conn, extra=extra)
         else:
             # A delta round touches few users: each batch loads just the rows it can match.
             index = ScopeIndex()
@@ -153,7 +156,9 @@ async def _round(
                 users: Sequence[EntraUser], removed: Sequence[RemovedUser]
             ) -> list[StoredUser]:
                 ids = [user.id for user in users] + [r.id for r in removed]
-                return await load_touched(conn, ids, match_keys(users, config.match_attribute))
+                return await load_touched(
+                    conn, ids, match_keys(users, config.match_attribute), extra=extra
+                )
 
         member_ids = await members.get()
         _check_cancel(progress)
@@ -169,7 +174,7 @@ async def _round(
                 index,
                 member_ids,
                 progress,
-                lambda: load_index(conn),
+                lambda: load_index(conn, extra=extra),
                 touched=touched,
                 count=count,
                 plan_only=plan_only,
@@ -197,11 +202,11 @@ async def _round(
                 verdict.imported,
                 "pages kept" if kept.complete else "fetching again",
             )
-            source = _replay(kept.chunks) if kept.complete else _source(rt, graph, choice)
+            source = _replay(kept.chunks) if kept.complete else _source(rt, graph, choice, config)
             chunks = asyncio.Queue(maxsize=PAGES_AHEAD)
             tasks.append(_start_pages(run, source, chunks))
             if full:  # the check's creations are in the index: the writes start afresh
-                index = await load_index(conn)
+                index = await load_index(conn, extra=extra)
             count = None
         await progress.phase("users" if full else "delta", total=total)
         applier = applier_of(index, count)
@@ -227,9 +232,11 @@ async def _round(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _source(rt: Runtime, graph: GraphClient, choice: RoundChoice) -> AsyncIterator[Chunk]:
+def _source(
+    rt: Runtime, graph: GraphClient, choice: RoundChoice, config: SyncConfig
+) -> AsyncIterator[Chunk]:
     if choice.mode is SyncMode.FULL:
-        return full_round(graph, rt.graph_url)
+        return full_round(graph, rt.graph_url, user_select(config))
     return delta_round(graph, choice.link)
 
 
@@ -335,7 +342,7 @@ async def _look_up_unchanged(
         return
     log.info("sync run %s: looking up %d users Entra did not change", run.id, len(wanted))
     await progress.phase("delta: lookups")
-    async for users in users_by_id(graph, wanted):
+    async for users in users_by_id(graph, wanted, user_select(config)):
         _check_cancel(progress)
         await applier.apply(users)
     _check_cancel(progress)

@@ -33,6 +33,9 @@ STORED_USER_COLUMNS: tuple[str, ...] = (
     "display_name",
     "manager_email",
 )
+# Without the optional fields (they default to ""): what a run loads when no field rule syncs
+# them, a fifth fewer values per user of the scope.
+CORE_USER_COLUMNS: tuple[str, ...] = STORED_USER_COLUMNS[:-4]
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -100,6 +101,11 @@ async def test_default_policies_run_is_the_spec_run_and_explicit_defaults_change
     conn = await harness.connect()
     first = await harness.run(conn)
     state = await harness.synced_state()
+    # Nothing more is read from Graph either (assignedLicenses only for licensed-only).
+    queries = [
+        unquote(r.query) for r in harness.sim.state.requests if r.path.startswith("/v1.0/users")
+    ]
+    assert queries and not any("assignedLicenses" in q for q in queries)
     # S4 fields only: the optional columns are never written by default.
     for entry in await harness.changes(first):
         assert set(entry.changes) - {"trims"} <= S4_NAMES
@@ -275,9 +281,16 @@ async def test_enabled_only_filter_through_full_and_delta_runs(harness: Harness)
 async def test_licensed_only_filter_through_full_and_delta_runs(harness: Harness) -> None:
     tenant = harness.tenant
     conn = await harness.connect()
+    since = len(harness.sim.state.requests)
     preview_run = await save(harness, conn, licensed_only=True)
     unlicensed = [u for u in tenant.users.values() if not u["assignedLicenses"]]
     assert preview_run.skipped_filter == len(unlicensed) > 0
+    selects = [
+        unquote(r.query)
+        for r in harness.sim.state.requests[since:]
+        if r.path in ("/v1.0/users", "/v1.0/users/delta") and "$select" in unquote(r.query)
+    ]
+    assert selects and all("assignedLicenses" in q for q in selects)
 
     first = await harness.run(conn)
 
