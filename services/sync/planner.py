@@ -209,6 +209,8 @@ def plan_user(
     if stored is None:
         if plan.not_created:  # issue 6: NOT_SYNCED fields stay blank
             fields = fields._replace(**dict.fromkeys(plan.not_created, ""))
+            if trims:
+                trims = tuple(t for t in trims if t.field not in plan.not_created)
         created = {"email": ("", email)}
         for name, value in zip(Fields._fields, fields, strict=True):
             if value:
@@ -231,6 +233,8 @@ def plan_user(
 
     old_fields = stored.fields()
     changes = apply_s4(old_fields, fields, plan.keep_when_blank, plan.fixed)
+    if trims and plan.fixed:  # issue 6: values an update does not write are not trimmed either
+        trims = tuple(t for t in trims if t.field not in plan.fixed)
     new_fields = old_fields
     if changes:
         new_fields = old_fields._replace(**{name: new for name, (_, new) in changes.items()})

@@ -278,3 +278,13 @@ def test_unknown_field_or_rule_is_refused() -> None:
         Policies(field_rules={"nickname": "OVERWRITE"})
     with pytest.raises(ValueError, match="unknown field rule"):
         Policies(field_rules={"phone": "SOMETIMES"})  # type: ignore[dict-item]
+
+
+def test_values_a_rule_does_not_write_report_no_trim() -> None:
+    long_title = entra_user(job_title="t" * 250, business_phone="p" * 70)
+    config = with_policies(field_rules={"job_title": "CREATE_ONLY", "phone": "NOT_SYNCED"})
+    created = plan(long_title, config)
+    assert [t.field for t in created.trims] == ["job_title"]  # written on creation, cut
+    stored = linked(long_title, long_title.user_principal_name or "", job_title="Old")
+    updated = plan(long_title, config, stored)
+    assert updated.trims == () and "job_title" not in updated.changes
