@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.sync.fields import Extra
+from services.sync.fields import OPTIONAL_FIELDS, Extra
 from services.sync.rules import Fields, Link, email_key
 
 # The column order `ScopeIndex.from_rows` expects, named as on models.end_user.EndUser, so the
@@ -34,8 +34,11 @@ STORED_USER_COLUMNS: tuple[str, ...] = (
     "manager_email",
 )
 # Without the optional fields (they default to ""): what a run loads when no field rule syncs
-# them, a fifth fewer values per user of the scope.
-CORE_USER_COLUMNS: tuple[str, ...] = STORED_USER_COLUMNS[:-4]
+# them, a fifth fewer values per user of the scope. Rows are read positionally, so the optional
+# fields must stay the last columns (and the last fields of StoredUser): add new ones before them.
+CORE_USER_COLUMNS: tuple[str, ...] = STORED_USER_COLUMNS[: -len(OPTIONAL_FIELDS)]
+if STORED_USER_COLUMNS[-len(OPTIONAL_FIELDS) :] != OPTIONAL_FIELDS:  # pragma: no cover
+    raise RuntimeError("the optional fields must be the last STORED_USER_COLUMNS")
 
 
 @dataclass(slots=True)

@@ -288,3 +288,16 @@ def test_values_a_rule_does_not_write_report_no_trim() -> None:
     stored = linked(long_title, long_title.user_principal_name or "", job_title="Old")
     updated = plan(long_title, config, stored)
     assert updated.trims == () and "job_title" not in updated.changes
+
+
+def test_optional_fields_are_the_last_stored_columns_so_core_rows_read_positionally() -> None:
+    from dataclasses import fields as dataclass_fields
+
+    from services.sync.fields import OPTIONAL_FIELDS
+    from services.sync.snapshot import CORE_USER_COLUMNS, STORED_USER_COLUMNS, StoredUser
+
+    names = tuple(f.name for f in dataclass_fields(StoredUser))
+    assert names == STORED_USER_COLUMNS
+    assert STORED_USER_COLUMNS == (*CORE_USER_COLUMNS, *OPTIONAL_FIELDS)
+    row: list[Any] = list(range(len(CORE_USER_COLUMNS)))
+    assert StoredUser(*row).extra() == NO_EXTRA  # a core row leaves them blank
