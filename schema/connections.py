@@ -34,6 +34,7 @@ from services.errors import DomainError, NotFound
 from services.runtime import Runtime
 
 if TYPE_CHECKING:
+    from schema.policies import SyncPolicies
     from schema.sync import SyncRun
     from schema.wizard import ImportConfiguration
 
@@ -119,6 +120,20 @@ class TenantConnection(relay.Node):
 
         row = self.row
         return ImportConfiguration.from_model(row) if row.configured_at else None
+
+    @strawberry.field(
+        description=(
+            "The saved sync policies (filters, field rules, lifecycle, review); the SPEC "
+            "defaults until updateSyncPolicies."
+        )
+    )
+    async def sync_policies(
+        self,
+    ) -> Annotated[SyncPolicies, strawberry.lazy("schema.policies")]:
+        from schema.policies import SyncPolicies
+        from services.policies import current_policies
+
+        return SyncPolicies.from_policies(current_policies(self.row))
 
     @classmethod
     def from_model(cls, m: ConnectionModel) -> Self:

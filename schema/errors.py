@@ -7,6 +7,7 @@ from typing import cast
 
 import strawberry
 
+from schema.ids import encode_id
 from services import errors as domain
 
 
@@ -121,6 +122,23 @@ class EndUserNotInScopeError(Error):
     pass
 
 
+@strawberry.type(
+    description=(
+        "Sync policies: filters and field rules are saved only with `previewRunId`, a "
+        "SUCCEEDED previewSyncPolicies run of exactly the same policies."
+    )
+)
+class PreviewRequiredError(Error):
+    pass
+
+
+@strawberry.type(
+    description="R5: the connection already has a run (`runId`); start again once it has ended."
+)
+class RunInProgressError(Error):
+    run_id: strawberry.ID
+
+
 Converter = Callable[[domain.DomainError], Error]
 
 
@@ -164,6 +182,11 @@ def _converters() -> dict[type[domain.DomainError], Converter]:
             message=e.message, key=cast(d.EntraUserNotFound, e).key
         ),
         d.EndUserNotInScope: simple(EndUserNotInScopeError),
+        d.RunInProgress: lambda e: RunInProgressError(
+            message=e.message,
+            run_id=strawberry.ID(encode_id("SyncRun", cast(d.RunInProgress, e).run_id)),
+        ),
+        d.PreviewRequired: simple(PreviewRequiredError),
         d.NotFound: simple(NotFoundError),
         d.PermissionDenied: simple(PermissionDeniedError),
         d.SignInFailed: simple(SignInFailedError),

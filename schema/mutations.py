@@ -17,6 +17,7 @@ from schema.errors import (
 )
 from schema.ids import decode_id, encode_id
 from schema.lifecycle import LifecycleMutation
+from schema.policies import PolicyMutation
 from schema.review import ReviewMutation
 from schema.sync import SyncMutation
 from schema.types import EndUser, Info, Site
@@ -123,6 +124,7 @@ class Mutation(
     WebhookMutation,
     LifecycleMutation,
     ReviewMutation,
+    PolicyMutation,
 ):
     @strawberry.mutation(description="Create a site. Needs ADMIN.")
     async def create_site(self, info: Info, input: CreateSiteInput) -> CreateSiteResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
-from typing import Annotated, Any, Self, cast
+from typing import TYPE_CHECKING, Annotated, Any, Self, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -36,6 +36,9 @@ from services.events import account_runs_topic, run_topic
 from services.sync import guard, runs
 from services.sync.progress import TERMINAL, snapshot
 from services.sync.reasons import reason_text
+
+if TYPE_CHECKING:
+    from schema.policies import SyncPolicies
 
 RunStatus = strawberry.enum(_RunStatus, description="R1: a run's lifecycle.")
 RunTrigger = strawberry.enum(_RunTrigger)
@@ -133,6 +136,20 @@ class SyncRun(relay.Node):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    proposed: strawberry.Private[dict[str, object] | None] = None
+
+    @strawberry.field(
+        description=(
+            "A preview (previewSyncPolicies): the proposed sync policies this dry run applied "
+            "instead of the saved ones; null for a run of the saved configuration."
+        )
+    )
+    def proposed_policies(
+        self,
+    ) -> Annotated[SyncPolicies, strawberry.lazy("schema.policies")] | None:
+        from schema.policies import SyncPolicies
+
+        return SyncPolicies.from_json(self.proposed)
 
     @classmethod
     def from_model(cls, m: RunModel) -> Self:
@@ -166,6 +183,7 @@ class SyncRun(relay.Node):
             created_at=m.created_at,
             started_at=m.started_at,
             finished_at=m.finished_at,
+            proposed=m.proposed_policies,
         )
 
     @classmethod

@@ -100,6 +100,18 @@ class EndUser(relay.Node):
     job_title: str
     phone: str
     mobile: str
+    department: str = strawberry.field(
+        description="Synced only when the connection's field rule for department says so."
+    )
+    office: str = strawberry.field(
+        description="Synced only when the connection's field rule for office says so."
+    )
+    display_name: str = strawberry.field(
+        description="Synced only when the connection's field rule for displayName says so."
+    )
+    manager_email: str = strawberry.field(
+        description="The manager's email; not synced yet (its field rule is NOT_SYNCED)."
+    )
     source: UserSource = strawberry.field(  # type: ignore[valid-type]
         description="ENTRA for users imported from Entra ID (show the Entra mark)."
     )
@@ -138,6 +150,10 @@ class EndUser(relay.Node):
             job_title=m.job_title,
             phone=m.phone,
             mobile=m.mobile,
+            department=m.department,
+            office=m.office,
+            display_name=m.display_name,
+            manager_email=m.manager_email,
             source=m.source,
             entra_object_id=m.entra_object_id,
             entra_tenant_id=m.entra_tenant_id,

@@ -147,3 +147,17 @@ class EntraUserNotFound(DomainError):
 class EndUserNotInScope(DomainError):
     """resolveReviewItem LINK to an end user the connection cannot sync into: outside its scope
     (another site of a site-level connection), or synced from another Entra tenant (C5)."""
+
+
+class PreviewRequired(DomainError):
+    """Filters and field rules are saved only after a succeeded dry run of the same policies."""
+
+
+class RunInProgress(DomainError):
+    """The connection already has a run; a preview starts once it has ended (R5)."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(
+            "the connection already has a run in progress; preview again once it has ended"
+        )
+        self.run_id = run_id

@@ -179,6 +179,19 @@ def _awkward(users: list[dict[str, Any]]) -> None:
     f["givenName"] = None
 
 
+# The SKU generated people hold (Microsoft 365 E3's skuId).
+LICENSE_SKU = "05e9a617-0261-4cee-bb44-138d3ef5d965"
+
+
+def _license(users: list[dict[str, Any]]) -> None:
+    """assignedLicenses: members with a first name hold one, but about one in ten (by id, so no
+    random draw shifts the rest of the population); guests and shared mailboxes hold none."""
+    for user in users:
+        named_member = user["userType"] == "Member" and user["givenName"]
+        licensed = named_member and int(user["id"][-2:], 16) % 10 != 0
+        user["assignedLicenses"] = [{"disabledPlans": [], "skuId": LICENSE_SKU}] if licensed else []
+
+
 def build_population(
     rng: random.Random,
     *,
@@ -201,6 +214,7 @@ def build_population(
         people.append(_shared_mailbox(rng, index, domain))
         population.shared_mailbox_ids.append(people[-1]["id"])
     _awkward(people)
+    _license(people)
     _groups(rng, population, domain, profile)
     return population
 

@@ -146,6 +146,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     changes.add_argument("--reason", metavar="CODE", help="a reason code: UNMAPPED, NO_EMAIL, ...")
 
+    pol = add(
+        "policies",
+        "show a connection's sync policies, or preview (and save) new ones from a file",
+        "Without --file: show the connection's sync policies (filters, field rules, lifecycle).\n\n"
+        "With --file: preview the policies the file holds (SyncPoliciesInput's fields, e.g.\n"
+        "enabledOnly: true, excludeDomains: [partner.com], exclusionPatterns: [svc-*],\n"
+        "fieldRules: [{field: department, rule: OVERWRITE}]; fields left out keep their saved\n"
+        "value): a dry run followed to its end, whose change log shows what they would change.\n"
+        "With --save too, they are saved once the preview succeeded. Example:\n"
+        "examples/policies.yaml.",
+    )
+    pol.add_argument("connection_id", metavar="CONNECTION_ID")
+    pol.add_argument("--file", "-f", metavar="PATH", help="policies.yaml or .json")
+    pol.add_argument(
+        "--save", action="store_true", help="save the policies once their preview succeeded"
+    )
+
     disc = add(
         "disconnect",
         "disconnect a tenant (imported users stay); asks first on a terminal",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import signal
 import sys
 import time
@@ -66,6 +67,18 @@ CANCEL_SYNC = f"""mutation($input: CancelSyncInput!) {{ cancelSync(input: $input
   __typename {ERROR_FIELDS} ... on SyncRunPayload {{ run {{ id status }} }} }} }}"""
 DISCONNECT = f"""mutation($input: ConnectionIdInput!) {{ disconnect(input: $input) {{
   __typename {ERROR_FIELDS} ... on ConnectionPayload {{ connection {{ {CONNECTION_FIELDS} }} }} }} }}"""
+POLICY_FIELDS = """lifecycle exemptSharedMailboxes reviewConflicts fieldRules { field rule }
+  enabledOnly licensedOnly includeDomains excludeDomains exclusionPatterns"""
+POLICIES = f"""query($id: ID!) {{ node(id: $id) {{ __typename
+  ... on TenantConnection {{ id syncPolicies {{ {POLICY_FIELDS} }} }} }} }}"""
+PREVIEW_POLICIES = f"""mutation($input: PreviewSyncPoliciesInput!) {{
+  previewSyncPolicies(input: $input) {{
+    __typename {ERROR_FIELDS} ... on ValidationError {{ field }} ... on RunInProgressError {{ runId }}
+    ... on PreviewSyncPoliciesPayload {{ run {{ {RUN_FIELDS} }} }} }} }}"""
+UPDATE_POLICIES = f"""mutation($input: UpdateSyncPoliciesInput!) {{
+  updateSyncPolicies(input: $input) {{
+    __typename {ERROR_FIELDS} ... on ValidationError {{ field }}
+    ... on ConnectionPayload {{ connection {{ id syncPolicies {{ {POLICY_FIELDS} }} }} }} }} }}"""
 PROGRESS = f"subscription($runId: ID!) {{ syncProgress(runId: $runId) {{ {PROGRESS_FIELDS} }} }}"
 
 
@@ -480,6 +493,84 @@ async def disconnect(args: argparse.Namespace, api: ApiClient) -> int:
     return OK
 
 
+# -- sync policies --------------------------------------------------------------------------
+
+
+def _write_policies(policies: dict[str, Any], out: TextIO) -> None:
+    rules = ", ".join(f"{r['field']} {r['rule']}" for r in policies["fieldRules"])
+    for label, value in (
+        ("enabled accounts only", "yes" if policies["enabledOnly"] else "no"),
+        ("licensed accounts only", "yes" if policies["licensedOnly"] else "no"),
+        ("include domains", ", ".join(policies["includeDomains"]) or "-"),
+        ("exclude domains", ", ".join(policies["excludeDomains"]) or "-"),
+        ("exclusion patterns", ", ".join(policies["exclusionPatterns"]) or "-"),
+        ("field rules", rules),
+        ("lifecycle", policies["lifecycle"]),
+    ):
+        out.write(f"  {label}: {value}\n")
+
+
+async def policies(args: argparse.Namespace, api: ApiClient) -> int:
+    """Show the saved sync policies; with --file, preview them (a dry run, followed to its end),
+    and with --save too, save them with that preview once it succeeded."""
+    out = _out()
+    if args.file is None:
+        if args.save:
+            raise ClientError(USAGE, "--save needs --file: the policies to preview and save")
+        found = await api.node(
+            args.connection_id, f"... on TenantConnection {{ syncPolicies {{ {POLICY_FIELDS} }} }}"
+        )
+        if not found or found.get("__typename") != "TenantConnection":
+            raise ClientError(NOT_FOUND, f"connection {args.connection_id} not found")
+        if args.json:
+            dump_json(found["syncPolicies"], out)
+        else:
+            out.write(f"sync policies of {args.connection_id}\n")
+            _write_policies(found["syncPolicies"], out)
+        return OK
+    # The file's keys in camelCase (snake_case accepted, as in import files); the server
+    # validates the values and answers typed errors.
+    wanted = {
+        re.sub(r"_([a-z])", lambda m: m.group(1).upper(), str(k)): v
+        for k, v in importfile.read_file(args.file).items()
+    }
+    variables = {"input": {"connectionId": args.connection_id, "policies": wanted}}
+    payload = await api.mutate(
+        "previewSyncPolicies", PREVIEW_POLICIES, variables, "PreviewSyncPoliciesPayload"
+    )
+    run_id = payload["run"]["id"]
+    if not args.json:
+        _err(f"started preview {run_id}")
+    progress = Progress(out, tty=out.isatty(), json_lines=args.json)
+    try:
+        final = await _follow(api, run_id, progress)
+    finally:
+        progress.done()
+    if final["status"] != "SUCCEEDED":
+        reason = final.get("errorMessage") or final["status"].lower()
+        _err(f"error: the preview ended {final['status']}: {reason}; nothing was saved")
+        return RUN_FAILED
+    saved = None
+    if args.save:
+        variables["input"]["previewRunId"] = run_id
+        saved = await api.mutate(
+            "updateSyncPolicies", UPDATE_POLICIES, variables, "ConnectionPayload"
+        )
+    if args.json:
+        dump_json(
+            {"preview": final, "saved": saved["connection"]["syncPolicies"] if saved else None}, out
+        )
+        return OK
+    out.write(f"preview {run_id}: {counts(final)}\n")
+    out.write(f"  what would change: entrasync client changes {run_id}\n")
+    if saved is None:
+        out.write("  not saved: run again with --save to preview and save these policies\n")
+    else:
+        out.write(f"saved the sync policies of {args.connection_id}\n")
+        _write_policies(saved["connection"]["syncPolicies"], out)
+    return OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, ApiClient], Awaitable[int]]] = {
     "connections": connections,
     "configure": configure,
@@ -489,4 +580,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ApiClient], Awaitable[int]]] =
     "runs": runs,
     "changes": changes,
     "disconnect": disconnect,
+    "policies": policies,
 }

@@ -14,6 +14,7 @@ from entra.types import EntraUser, RemovedUser
 from models import ChangeAction, SyncRun
 from services.errors import DomainError
 from services.sync.config import SyncConfig
+from services.sync.fields import OPTIONAL_FIELDS
 from services.sync.guard import MassChangeCount
 from services.sync.lifecycle import Transition
 from services.sync.lifecycle_run import LifecycleRun, counts_of, row_of, write_transitions
@@ -481,17 +482,21 @@ def _new_of(item: _Planned) -> NewUser:
     d = item.decision
     assert d.site_id is not None and d.email is not None
     assert d.fields is not None and d.link is not None
-    return NewUser(d.site_id, d.email, email_key(d.email), d.fields, storable_link(d.link))
+    return NewUser(d.site_id, d.email, email_key(d.email), d.fields, storable_link(d.link), d.extra)
 
 
 def _update_of(d: Decision) -> UserUpdate:
     assert d.existing_id is not None and d.link is not None
     email = d.changes["email"][1] if "email" in d.changes else None
     fields = tuple(d.changes[name][1] if name in d.changes else None for name in Fields._fields)
+    extra = None
+    if d.extra is not None:  # issue 6: optional fields a field rule syncs
+        extra = tuple(d.changes[name][1] if name in d.changes else None for name in OPTIONAL_FIELDS)
     return UserUpdate(
         d.existing_id,
         email,
         None if email is None else email_key(email),
         fields,
         storable_link(d.link),
+        extra,
     )

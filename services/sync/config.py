@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from services.sync.fields import FieldPlan, UserFilters, compile_field_rules, compile_filters
+
 Scope = Literal["ACCOUNT", "SITE"]
 Classification = Literal["OFFICE", "DEPARTMENT"]
 GroupFilter = Literal["NONE", "ALL_GROUPS", "SELECTED"]
@@ -170,6 +172,9 @@ class SyncConfig:
     policies: Policies = DEFAULT_POLICIES
     # classification_key(value) -> site id, derived from `mappings`.
     routes: Mapping[str, int] = field(init=False, repr=False, compare=False)
+    # The policies' field rules and filters compiled for the planner (filters None when off).
+    field_plan: FieldPlan = field(init=False, repr=False, compare=False)
+    user_filters: UserFilters | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.tenant_id:
@@ -190,3 +195,23 @@ class SyncConfig:
             if routes.setdefault(key, site_id) != site_id:
                 raise ValueError(f"values equal to {value!r} are mapped to different sites (W3)")
         object.__setattr__(self, "routes", routes)
+        p = self.policies
+        object.__setattr__(self, "field_plan", _field_plan(p.field_rules))
+        object.__setattr__(
+            self,
+            "user_filters",
+            compile_filters(
+                enabled_only=p.enabled_only,
+                licensed_only=p.licensed_only,
+                include_domains=p.include_domains,
+                exclude_domains=p.exclude_domains,
+                exclusion_patterns=p.exclusion_patterns,
+            ),
+        )
+
+
+_DEFAULT_PLAN = compile_field_rules(DEFAULT_FIELD_RULES)
+
+
+def _field_plan(rules: Mapping[str, FieldRuleName]) -> FieldPlan:
+    return _DEFAULT_PLAN if rules == DEFAULT_FIELD_RULES else compile_field_rules(rules)

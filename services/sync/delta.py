@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from entra.errors import EntraError, GraphRequestError
 from entra.graph import GraphClient
-from entra.types import USER_SELECT, EntraUser, RemovedUser
+from entra.types import LICENSES, USER_SELECT, EntraUser, RemovedUser
 from models import ConnectionStatus, RunStatus, SyncMode, SyncRun, TenantConnection
 from services.sync.config import SyncConfig
 from services.sync.scope import edited_in_product, linked_object_ids
@@ -68,6 +68,15 @@ def _period(span: timedelta) -> str:
     return f"{span.total_seconds() / 60:g} min"
 
 
+def user_select(config: SyncConfig) -> tuple[str, ...]:
+    """The user properties a round of this configuration reads: USER_SELECT, and assignedLicenses
+    when the licensed-only filter needs it (issue 6). A delta link tracks the properties its
+    round selected; changing the filter changes config_version, so a full round takes a new one."""
+    if config.policies.licensed_only:
+        return (*USER_SELECT, LICENSES)
+    return USER_SELECT
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """One batch of a round: users to plan, `@removed` entries to log (never applied, S5), and on
@@ -78,7 +87,9 @@ class Chunk:
     delta_link: str | None = None
 
 
-async def full_round(graph: GraphClient, graph_url: str) -> AsyncIterator[Chunk]:
+async def full_round(
+    graph: GraphClient, graph_url: str, select: Sequence[str] = USER_SELECT
+) -> AsyncIterator[Chunk]:
     """Every user, from `/users` pages of 999, then a delta link for the next incremental round.
 
     The link is taken with `$deltatoken=latest` *before* the listing starts, so a change made
@@ -88,32 +99,36 @@ async def full_round(graph: GraphClient, graph_url: str) -> AsyncIterator[Chunk]
     refuse `latest`, the round is read that way instead.
     """
     try:
-        link = await latest_link(graph, graph_url)
+        link = await latest_link(graph, graph_url, select)
     except GraphRequestError as exc:
         log.warning("Graph refused $deltatoken=latest (%s); reading a fresh delta round", exc)
-        async for chunk in delta_round(graph, None):
+        async for chunk in delta_round(graph, None, select):
             yield chunk
         return
-    async for users in graph.iter_user_pages():
+    async for users in graph.iter_user_pages(select=select):
         yield Chunk(users)
     yield Chunk([], delta_link=link)
 
 
-async def latest_link(graph: GraphClient, graph_url: str) -> str:
+async def latest_link(
+    graph: GraphClient, graph_url: str, select: Sequence[str] = USER_SELECT
+) -> str:
     """A delta link that starts from now ("sync from now": no users, just the link)."""
-    start = f"{graph_url}/users/delta?$select={','.join(USER_SELECT)}&$deltatoken=latest"
+    start = f"{graph_url}/users/delta?$select={','.join(select)}&$deltatoken=latest"
     link = ""
     async for page in graph.delta_pages(start):
         link = page.delta_link or link
     return link  # delta_pages raises GraphError when the last page carries no link
 
 
-async def delta_round(graph: GraphClient, link: str | None) -> AsyncIterator[Chunk]:
-    """A delta round from `link` (a fresh one from None), pages merged into batches of about
-    BATCH_USERS. Raises DeltaTokenExpired when the link is no longer valid."""
+async def delta_round(
+    graph: GraphClient, link: str | None, select: Sequence[str] = USER_SELECT
+) -> AsyncIterator[Chunk]:
+    """A delta round from `link` (a fresh one from None, reading `select`), pages merged into
+    batches of about BATCH_USERS. Raises DeltaTokenExpired when the link is no longer valid."""
     users: list[EntraUser] = []
     removed: list[RemovedUser] = []
-    async for page in graph.delta_pages(link):
+    async for page in graph.delta_pages(link, select=select):
         users.extend(page.users)
         removed.extend(page.removed)
         if page.delta_link is not None:
@@ -167,7 +182,9 @@ async def _last_round_start(conn: TenantConnection) -> datetime | None:
     return conn.last_full_sync_at
 
 
-async def users_by_id(graph: GraphClient, ids: Sequence[str]) -> AsyncIterator[list[EntraUser]]:
+async def users_by_id(
+    graph: GraphClient, ids: Sequence[str], select: Sequence[str] = USER_SELECT
+) -> AsyncIterator[list[EntraUser]]:
     """The current state of these users, in batches of up to BATCH_USERS; ids Graph no longer
     knows (deleted meanwhile) are left out. `/users?$filter=id in (...)`, IDS_PER_REQUEST ids a
     request, ID_LOOKUPS_AT_ONCE requests at once. Raises the GraphError subtypes."""
@@ -176,7 +193,7 @@ async def users_by_id(graph: GraphClient, ids: Sequence[str]) -> AsyncIterator[l
     async def lookup(chunk: Sequence[str]) -> list[EntraUser]:
         found: list[EntraUser] = []
         async with gate:
-            async for page in graph.iter_user_pages(filter=_id_filter(chunk)):
+            async for page in graph.iter_user_pages(select=select, filter=_id_filter(chunk)):
                 found.extend(page)
         return found
 

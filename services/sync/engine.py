@@ -29,6 +29,7 @@ from services.sync.delta import (
     full_round,
     ids_to_look_up,
     keep_link,
+    user_select,
     users_by_id,
 )
 from services.sync.delta import _last_round_start as last_round_start
@@ -58,6 +59,8 @@ GROUP_CONCURRENCY = 8
 REPLAY_USERS = 50_000
 # A run that created this many end users refreshes the table's statistics (PostgreSQL).
 ANALYZE_AFTER_CREATED = 1000
+
+PREVIEW_REASON = "a preview of proposed sync policies reads every user"
 
 __all__ = ["ConfigurationUnusable", "execute_run", "load_index"]
 
@@ -101,6 +104,9 @@ async def execute_run(
             f"the saved import configuration cannot be applied ({exc}); configure the import again"
         ) from exc
     choice = choose_round(conn, datetime.now(UTC), rt.full_sync_every)
+    if run.proposed_policies is not None and choice.mode is SyncMode.DELTA:
+        # A preview must show every user the proposed policies change, not just those Entra did.
+        choice = RoundChoice(SyncMode.FULL, PREVIEW_REASON)
     # The review queue (issue 6): loaded once per run, off the hot path when the policy is off.
     reviews = await _load_reviews(run, conn, config)
     async with graph_for(rt, conn) as graph:
@@ -159,7 +165,7 @@ async def _round(
     chunks: asyncio.Queue[_Item] = asyncio.Queue(maxsize=PAGES_AHEAD)
     # Fetching starts at once: loading the scope and resolving groups overlap the first pages.
     tasks: list[asyncio.Task[Any]] = [
-        _start_pages(run, _source(rt, graph, choice), chunks),
+        _start_pages(run, _source(rt, graph, choice, config), chunks),
         asyncio.create_task(_heartbeat(run), name=f"sync-run-{run.id}-heartbeat"),
     ]
     counting = None
@@ -168,10 +174,12 @@ async def _round(
         tasks.append(counting)
     # Issue 6: the lifecycle policy and the pins (a no-op with KEEP and no pinned user).
     lifecycle = LifecycleRun(conn, config, graph.mailbox_purposes)
+    # Issue 6: the optional fields are loaded only when a field rule syncs one.
+    extra = bool(config.field_plan.extras)
     try:
         touched = None
         if full:
-            index = await load_index(conn)
+            index = await load_index(conn, extra=extra)
             await lifecycle.load_scope()
         else:
             # A delta round touches few users: each batch loads just the rows it can match.
@@ -181,7 +189,9 @@ async def _round(
                 users: Sequence[EntraUser], removed: Sequence[RemovedUser]
             ) -> list[StoredUser]:
                 ids = [user.id for user in users] + [r.id for r in removed]
-                stored = await load_touched(conn, ids, match_keys(users, config.match_attribute))
+                stored = await load_touched(
+                    conn, ids, match_keys(users, config.match_attribute), extra=extra
+                )
                 await lifecycle.load_users(user.id for user in stored)
                 return stored
 
@@ -199,7 +209,7 @@ async def _round(
                 index,
                 member_ids,
                 progress,
-                lambda: load_index(conn),
+                lambda: load_index(conn, extra=extra),
                 touched=touched,
                 count=count,
                 plan_only=plan_only,
@@ -236,11 +246,11 @@ async def _round(
                 verdict.imported,
                 "pages kept" if kept.complete else "fetching again",
             )
-            source = _replay(kept.chunks) if kept.complete else _source(rt, graph, choice)
+            source = _replay(kept.chunks) if kept.complete else _source(rt, graph, choice, config)
             chunks = asyncio.Queue(maxsize=PAGES_AHEAD)
             tasks.append(_start_pages(run, source, chunks))
             if full:  # the check's creations are in the index: the writes start afresh
-                index = await load_index(conn)
+                index = await load_index(conn, extra=extra)
             count = None
         await progress.phase("users" if full else "delta", total=total)
         applier = applier_of(index, count)
@@ -273,9 +283,11 @@ async def _round(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _source(rt: Runtime, graph: GraphClient, choice: RoundChoice) -> AsyncIterator[Chunk]:
+def _source(
+    rt: Runtime, graph: GraphClient, choice: RoundChoice, config: SyncConfig
+) -> AsyncIterator[Chunk]:
     if choice.mode is SyncMode.FULL:
-        return full_round(graph, rt.graph_url)
+        return full_round(graph, rt.graph_url, user_select(config))
     return delta_round(graph, choice.link)
 
 
@@ -385,7 +397,7 @@ async def _look_up_unchanged(
         return
     log.info("sync run %s: looking up %d users Entra did not change", run.id, len(wanted))
     await progress.phase("delta: lookups")
-    async for users in users_by_id(graph, wanted):
+    async for users in users_by_id(graph, wanted, user_select(config)):
         _check_cancel(progress)
         await applier.apply(users)
     _check_cancel(progress)

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from entra.types import EntraUser
 from services.sync.config import SyncConfig
+from services.sync.fields import Extra, field_changes
 from services.sync.reasons import SkipReason, Trim
 from services.sync.review import Resolved, ReviewBook, ReviewCase, review_match
 from services.sync.rules import (
@@ -23,6 +24,7 @@ from services.sync.rules import (
     normalize_email,
     route,
     sanitize,
+    sanitize_extra,
     user_type_of,
 )
 from services.sync.snapshot import ScopeIndex, StoredUser
@@ -80,6 +82,8 @@ class Decision(NamedTuple):
     reason: SkipReason | None = None
     trims: tuple[Trim, ...] = ()
     review: ReviewCase | None = None
+    # The optional fields after a CREATE or UPDATE, when a field rule syncs any (issue 6).
+    extra: Extra | None = None
 
     @property
     def email_key(self) -> str | None:
@@ -213,14 +217,28 @@ def plan_user(
         seen_keys.add(key)
 
     fields, trims = sanitize(user)
+    plan = config.field_plan
+    extra = None
+    if plan.extras:  # issue 6: optional fields an admin chose to sync
+        more = list(trims)
+        extra = sanitize_extra(user, plan, more)
+        trims = tuple(more)
     # Stored as Graph spells the two documented types, so padding or case never rewrites a user.
     user_type = _USER_TYPE_NAMES.get(user_type_of(user) or "", user.user_type)
     link = Link(user.id, config.tenant_id, email, user_type, user.account_enabled)
     if stored is None:
+        if plan.not_created:  # issue 6: NOT_SYNCED fields stay blank
+            fields = fields._replace(**dict.fromkeys(plan.not_created, ""))
+            if trims:
+                trims = tuple(t for t in trims if t.field not in plan.not_created)
         created = {"email": ("", email)}
         for name, value in zip(Fields._fields, fields, strict=True):
             if value:
                 created[name] = ("", value)
+        if extra is not None:
+            for name, value in zip(Extra._fields, extra, strict=True):
+                if value:
+                    created[name] = ("", value)
         return Decision(
             DecisionKind.CREATE,
             user.id,
@@ -230,13 +248,18 @@ def plan_user(
             link=link,
             changes=created,
             trims=trims,
+            extra=extra,
         )
 
     old_fields = stored.fields()
-    changes = apply_s4(old_fields, fields)
+    changes = apply_s4(old_fields, fields, plan.keep_when_blank, plan.fixed)
+    if trims and plan.fixed:  # issue 6: values an update does not write are not trimmed either
+        trims = tuple(t for t in trims if t.field not in plan.fixed)
     new_fields = old_fields
     if changes:
         new_fields = old_fields._replace(**{name: new for name, (_, new) in changes.items()})
+    if extra is not None:
+        extra = field_changes(plan, stored.extra(), extra, changes)
     new_email = (
         apply_s7_email(stored.email, stored.entra_last_email, email)
         if found.by_link
@@ -265,6 +288,7 @@ def plan_user(
         link=link,
         changes=changes or _NO_CHANGES,
         trims=trims,
+        extra=extra,
     )
 
 
@@ -285,7 +309,7 @@ def stored_user_after(decision: Decision, user_id: int | None = None) -> StoredU
     assert decision.site_id is not None and decision.email is not None
     assert decision.fields is not None and decision.link is not None
     fields, link = decision.fields, decision.link
-    return StoredUser(
+    after = StoredUser(
         new_id,
         decision.site_id,
         decision.email,
@@ -294,3 +318,8 @@ def stored_user_after(decision: Decision, user_id: int | None = None) -> StoredU
         ENTRA_SOURCE,
         *link,
     )
+    if decision.extra is not None:
+        extra = decision.extra
+        after.department, after.office = extra.department, extra.office
+        after.display_name, after.manager_email = extra.display_name, extra.manager_email
+    return after

@@ -11,6 +11,11 @@ class SkipReason(StrEnum):
 
     FILTERED_USER_TYPE = "FILTERED_USER_TYPE"
     FILTERED_GROUP = "FILTERED_GROUP"
+    # Issue 6's opt-in filters, applied after W4 and W5.
+    FILTERED_DISABLED = "FILTERED_DISABLED"
+    FILTERED_UNLICENSED = "FILTERED_UNLICENSED"
+    FILTERED_DOMAIN = "FILTERED_DOMAIN"
+    FILTERED_PATTERN = "FILTERED_PATTERN"
     UNMAPPED = "UNMAPPED"
     NO_EMAIL = "NO_EMAIL"
     INVALID_EMAIL = "INVALID_EMAIL"
@@ -30,13 +35,38 @@ class SkipReason(StrEnum):
 
     @property
     def is_filter(self) -> bool:
-        """True for the W4/W5 filters, counted apart from errors in a run's counters (R1)."""
-        return self in (SkipReason.FILTERED_USER_TYPE, SkipReason.FILTERED_GROUP)
+        """True for the W4/W5 filters and the connection's opt-in ones, counted apart from errors
+        in a run's counters (R1)."""
+        return self in _FILTERS
 
+
+_FILTERS = frozenset(
+    {
+        SkipReason.FILTERED_USER_TYPE,
+        SkipReason.FILTERED_GROUP,
+        SkipReason.FILTERED_DISABLED,
+        SkipReason.FILTERED_UNLICENSED,
+        SkipReason.FILTERED_DOMAIN,
+        SkipReason.FILTERED_PATTERN,
+    }
+)
 
 _SKIP_MESSAGES: dict[SkipReason, str] = {
     SkipReason.FILTERED_USER_TYPE: "Its user type is not one the connection imports (W5).",
     SkipReason.FILTERED_GROUP: "It is not a member of the groups the connection imports (W4).",
+    SkipReason.FILTERED_DISABLED: (
+        "Its Entra account is disabled and the connection imports enabled accounts only (sync policies)."
+    ),
+    SkipReason.FILTERED_UNLICENSED: (
+        "It holds no license in Entra and the connection imports licensed accounts only (sync policies)."
+    ),
+    SkipReason.FILTERED_DOMAIN: (
+        "The domain of its email is not one the connection imports, or one it excludes (sync policies)."
+    ),
+    SkipReason.FILTERED_PATTERN: (
+        "Its user principal name, mail or display name matches one of the connection's "
+        "exclusion patterns, such as service accounts or rooms (sync policies)."
+    ),
     SkipReason.UNMAPPED: "Its office or department is not mapped to a site (W3).",
     SkipReason.NO_EMAIL: (
         "It has no email: the match attribute is empty, or it is a guest whose #EXT# "

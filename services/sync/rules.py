@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from entra.types import EntraUser
 from services.sync.config import SyncConfig, UserType, classification_key
+from services.sync.fields import Extra, FieldPlan
 from services.sync.reasons import SkipReason, Trim, TrimReason
 
 # Column sizes of models.end_user.EndUser, repeated here so that this package stays free of
@@ -18,6 +19,11 @@ MAX_LENGTHS: dict[str, int] = {
     "job_title": 200,
     "phone": 64,
     "mobile": 64,
+    # The optional fields (issue 6), synced only when their field rule says so.
+    "department": 200,
+    "office": 200,
+    "display_name": 256,
+    "manager_email": 320,
 }
 # S4: an empty Entra value never erases what the product has in these fields.
 KEEP_WHEN_EMPTY = frozenset({"phone", "mobile"})
@@ -135,7 +141,8 @@ def filter_reason(
     `group_member_ids` is the transitive member set the engine computed for ALL_GROUPS or
     SELECTED (nested groups count, W4); it is ignored for NONE. Raises ValueError when a group
     filter is configured and no set is given. accountEnabled is not a filter (S8: shared
-    mailboxes, often disabled, are imported like other users).
+    mailboxes, often disabled, are imported like other users) unless the connection opted in to
+    enabled accounts only: the opt-in filters of `policy_filter_reason` come after W4 and W5.
     """
     user_type = user_type_of(user)
     if user_type is None or user_type not in config.user_types:
@@ -145,6 +152,45 @@ def filter_reason(
             raise ValueError(f"group filter {config.group_filter} needs the member id set")
         if user.id not in group_member_ids:
             return SkipReason.FILTERED_GROUP
+    if config.user_filters is not None:
+        return policy_filter_reason(user, config)
+    return None
+
+
+def policy_filter_reason(user: EntraUser, config: SyncConfig) -> SkipReason | None:
+    """Issue 6: why the connection's opt-in filters exclude this user, or None (always None when
+    they are all off). `filter_reason` applies them after W4 and W5.
+
+    - enabled accounts only: accountEnabled false is FILTERED_DISABLED (unknown passes).
+    - licensed accounts only: no assignedLicenses is FILTERED_UNLICENSED (a delta item leaves
+      out a list never set, so unknown counts as unlicensed).
+    - domains: the domain of the match email (S2; case-insensitive) must be an included one when
+      any is given, and must not be an excluded one; FILTERED_DOMAIN. A user without an email
+      passes (the planner skips it as NO_EMAIL).
+    - exclusion patterns: shell-style globs, case-insensitive, on userPrincipalName, mail and
+      displayName; any match is FILTERED_PATTERN.
+    """
+    filters = config.user_filters
+    if filters is None:
+        return None
+    if filters.enabled_only and user.account_enabled is False:
+        return SkipReason.FILTERED_DISABLED
+    if filters.licensed_only and user.licensed is not True:
+        return SkipReason.FILTERED_UNLICENSED
+    if filters.include_domains or filters.exclude_domains:
+        email = entra_email(user, config.match_attribute)
+        at = -1 if email is None else email.rfind("@")
+        if email is not None and at >= 0:
+            domain = email[at + 1 :].strip().casefold()
+            if filters.include_domains and domain not in filters.include_domains:
+                return SkipReason.FILTERED_DOMAIN
+            if domain in filters.exclude_domains:
+                return SkipReason.FILTERED_DOMAIN
+    pattern = filters.pattern
+    if pattern is not None:
+        for value in (user.user_principal_name, user.mail, user.display_name):
+            if value and pattern.match(value.strip()):
+                return SkipReason.FILTERED_PATTERN
     return None
 
 
@@ -227,19 +273,45 @@ def sanitize(user: EntraUser) -> tuple[Fields, tuple[Trim, ...]]:
     return Fields._make(values), tuple(trims) if trims else ()
 
 
-def apply_s4(stored: Fields, incoming: Fields) -> dict[str, tuple[str, str]]:
+def apply_s4(
+    stored: Fields,
+    incoming: Fields,
+    keep_when_empty: frozenset[str] = KEEP_WHEN_EMPTY,
+    fixed: frozenset[str] = frozenset(),
+) -> dict[str, tuple[str, str]]:
     """S4/S6: the user-visible fields a sync changes on a matched user, as {field: (old, new)}.
 
     Entra's value overwrites the product's, a blank one included (a removed job title is
     removed), except that a blank phone or mobile never erases one the product has.
+
+    Issue 6's field rules pass their own sets (`FieldPlan`): `keep_when_empty` the fields a blank
+    never erases (KEEP_WHEN_BLANK), `fixed` those an update never writes (CREATE_ONLY,
+    NOT_SYNCED). The defaults are the S4 rules above.
     """
     if stored == incoming:
         return {}
     changes: dict[str, tuple[str, str]] = {}
     for name, old, new in zip(Fields._fields, stored, incoming, strict=True):
-        if old != new and (new or name not in KEEP_WHEN_EMPTY):
+        if old != new and (new or name not in keep_when_empty) and name not in fixed:
             changes[name] = (old, new)
     return changes
+
+
+def sanitize_extra(user: EntraUser, plan: FieldPlan, trims: list[Trim]) -> Extra:
+    """S11 for the optional fields a connection syncs (`plan.extras`): made storable like the
+    S4 fields, a Trim added to `trims` for each altered value; the others are ""."""
+    values = {"department": "", "office": "", "display_name": "", "manager_email": ""}
+    for name in plan.extras:
+        if name == "department":
+            raw = user.department
+        elif name == "office":
+            raw = user.office_location
+        elif name == "display_name":
+            raw = user.display_name
+        else:
+            continue  # manager_email: not read from Graph yet (fields.UNREAD_FIELDS)
+        values[name] = _clean(name, raw, trims) if raw else ""
+    return Extra(**values)
 
 
 def apply_s7_email(stored_email: str, last_entra_email: str | None, incoming_email: str) -> str:

@@ -48,12 +48,14 @@ async def start_sync(
     *,
     dry_run: bool = False,
     trigger: RunTrigger = RunTrigger.MANUAL,
+    proposed_policies: dict[str, object] | None = None,
 ) -> tuple[SyncRun, bool]:
     """Create a QUEUED run and hand it to the run queue; returns (run, created).
 
     R5: while the connection has a run QUEUED or RUNNING, that run is returned instead (created
     False); a run of that connection whose process died is failed first (R6), so it never blocks
-    the next one. A run the queue refuses (Redis down) is returned FAILED, never left QUEUED.
+    the next one. `proposed_policies` (a dry run's only) makes it a preview of those sync
+    policies (issue 6) instead of the saved ones. A run the queue refuses (Redis down) is returned FAILED, never left QUEUED.
     Raises ConnectionNotReady for a connection that is not CONNECTED or not configured.
     """
     if connection.status is not ConnectionStatus.CONNECTED:
@@ -68,6 +70,7 @@ async def start_sync(
         dry_run=dry_run,
         trigger=trigger,
         requested_by=caller.api_key_id if caller else None,
+        proposed_policies=proposed_policies,
     )
     try:
         async with in_transaction():
@@ -75,7 +78,14 @@ async def start_sync(
     except IntegrityError:
         active = await SyncRun.get_or_none(active_connection_id=connection.id)
         if active is None:  # it finished between our insert and this read: try once more
-            return await start_sync(rt, caller, connection, dry_run=dry_run, trigger=trigger)
+            return await start_sync(
+                rt,
+                caller,
+                connection,
+                dry_run=dry_run,
+                trigger=trigger,
+                proposed_policies=proposed_policies,
+            )
         return active, False
     try:
         await runner_of(rt).launch(run)

@@ -11,7 +11,12 @@ from tortoise.queryset import QuerySet
 from entra.types import EntraUser
 from models import ConnectionScope, EndUser, TenantConnection
 from services.sync.rules import email_key, entra_email, normalize_email
-from services.sync.snapshot import STORED_USER_COLUMNS, ScopeIndex, StoredUser
+from services.sync.snapshot import (
+    CORE_USER_COLUMNS,
+    STORED_USER_COLUMNS,
+    ScopeIndex,
+    StoredUser,
+)
 
 # Values per IN list: under SQLite's 32,766 host parameters, and short enough for any planner.
 IN_CHUNK = 1000
@@ -25,9 +30,16 @@ def scope_of(conn: TenantConnection) -> QuerySet[EndUser]:
     return users
 
 
-async def load_index(conn: TenantConnection) -> ScopeIndex:
-    """The whole scope in one query (full rounds: every user of the tenant is planned)."""
-    return ScopeIndex.from_rows(await scope_of(conn).values_list(*STORED_USER_COLUMNS))
+def _columns(extra: bool) -> tuple[str, ...]:
+    return STORED_USER_COLUMNS if extra else CORE_USER_COLUMNS
+
+
+async def load_index(conn: TenantConnection, *, extra: bool = True) -> ScopeIndex:
+    """The whole scope in one query (full rounds: every user of the tenant is planned).
+
+    `extra=False` leaves out the optional fields (read as ""), for a run whose field rules sync
+    none of them (issue 6)."""
+    return ScopeIndex.from_rows(await scope_of(conn).values_list(*_columns(extra)))
 
 
 def match_keys(users: Iterable[EntraUser], match_attribute: str) -> set[str]:
@@ -42,23 +54,22 @@ def match_keys(users: Iterable[EntraUser], match_attribute: str) -> set[str]:
 
 
 async def load_touched(
-    conn: TenantConnection, object_ids: Iterable[str], keys: Iterable[str]
+    conn: TenantConnection, object_ids: Iterable[str], keys: Iterable[str], *, extra: bool = True
 ) -> list[StoredUser]:
     """The scope's users a batch can match: linked to one of `object_ids`, or holding one of `keys`.
 
     For those Entra users the planner reads nothing else from the index (`match` looks up the
     link by object id and the candidates by email key), so an index of these rows gives the
     decisions the whole scope would. Two indexed queries per IN chunk: (account,
-    entra_object_id) and (account, email_key).
+    entra_object_id) and (account, email_key). `extra` as for `load_index`.
     """
+    columns = _columns(extra)
     rows: dict[int, StoredUser] = {}
     for column, values in (("entra_object_id", object_ids), ("email_key", keys)):
         wanted = list(dict.fromkeys(values))
         for start in range(0, len(wanted), IN_CHUNK):
             chunk = wanted[start : start + IN_CHUNK]
-            found = await (
-                scope_of(conn).filter(**{f"{column}__in": chunk}).values_list(*STORED_USER_COLUMNS)
-            )
+            found = await scope_of(conn).filter(**{f"{column}__in": chunk}).values_list(*columns)
             for row in found:
                 rows[int(row[0])] = StoredUser(*row)
     return list(rows.values())

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from services.sync.fields import OPTIONAL_FIELDS, Extra
 from services.sync.rules import Fields, Link, email_key
 
 # The column order `ScopeIndex.from_rows` expects, named as on models.end_user.EndUser, so the
@@ -26,7 +27,18 @@ STORED_USER_COLUMNS: tuple[str, ...] = (
     "entra_last_email",
     "user_type",
     "account_enabled",
+    # Issue 6's optional fields, compared only when a field rule syncs them.
+    "department",
+    "office",
+    "display_name",
+    "manager_email",
 )
+# Without the optional fields (they default to ""): what a run loads when no field rule syncs
+# them, a fifth fewer values per user of the scope. Rows are read positionally, so the optional
+# fields must stay the last columns (and the last fields of StoredUser): add new ones before them.
+CORE_USER_COLUMNS: tuple[str, ...] = STORED_USER_COLUMNS[: -len(OPTIONAL_FIELDS)]
+if STORED_USER_COLUMNS[-len(OPTIONAL_FIELDS) :] != OPTIONAL_FIELDS:  # pragma: no cover
+    raise RuntimeError("the optional fields must be the last STORED_USER_COLUMNS")
 
 
 @dataclass(slots=True)
@@ -53,9 +65,17 @@ class StoredUser:
     entra_last_email: str | None = None
     user_type: str | None = None
     account_enabled: bool | None = None
+    department: str = ""
+    office: str = ""
+    display_name: str = ""
+    manager_email: str = ""
 
     def fields(self) -> Fields:
         return Fields(self.first_name, self.last_name, self.job_title, self.phone, self.mobile)
+
+    def extra(self) -> Extra:
+        """The optional fields (issue 6's field rules)."""
+        return Extra(self.department, self.office, self.display_name, self.manager_email)
 
     def link(self) -> Link | None:
         """The stored sync metadata, or None when the user was never (fully) linked."""

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from services.sync.fields import OPTIONAL_FIELDS, Extra
 from services.sync.reasons import Trim
 from services.sync.rules import Fields, Link
 
@@ -69,6 +70,8 @@ class NewUser(NamedTuple):
     email_key: str
     fields: Fields
     link: Link
+    # Issue 6: the optional fields, when a field rule syncs any (else the columns' defaults).
+    extra: Extra | None = None
 
 
 class UserUpdate(NamedTuple):
@@ -79,6 +82,8 @@ class UserUpdate(NamedTuple):
     email_key: str | None
     fields: tuple[str | None, ...]
     link: Link
+    # Issue 6: the optional fields (None entries keep the stored value), when a rule syncs any.
+    extra: tuple[str | None, ...] | None = None
 
 
 class ChangeRow(NamedTuple):
@@ -154,12 +159,17 @@ async def insert_users(
         [account_id, u.site_id, u.email, u.email_key, *u.fields, "ENTRA", *u.link, now, now, now]
         for u in users
     ]
+    columns: tuple[str, ...] = _USER_INSERT
+    if any(u.extra is not None for u in users):
+        columns = (*_USER_INSERT, *OPTIONAL_FIELDS)
+        for row, u in zip(rows, users, strict=True):
+            row.extend(u.extra or ("", "", "", ""))
     if db.capabilities.dialect == "postgres":
         arrays = [
             f"${n}::{_PG_ARRAY_TYPES.get(column, 'text')}[]"
-            for n, column in enumerate(_USER_INSERT, start=1)
+            for n, column in enumerate(columns, start=1)
         ]
-        names = ", ".join(f'"{c}"' for c in _USER_INSERT)
+        names = ", ".join(f'"{c}"' for c in columns)
         sql = (
             f'INSERT INTO "end_user" ({names}) SELECT * FROM unnest({", ".join(arrays)}) '  # noqa: S608
             'RETURNING "id", "site_id", "email_key"'
@@ -168,7 +178,7 @@ async def insert_users(
             sql, [list(column) for column in zip(*rows, strict=True)]
         )
         return {(int(r["site_id"]), str(r["email_key"])): int(r["id"]) for r in returned}
-    await db.execute_many(_insert_sql(db, "end_user", _USER_INSERT), rows)
+    await db.execute_many(_insert_sql(db, "end_user", columns), rows)
     return await _ids_by_key(db, account_id, [u.email_key for u in users])
 
 
@@ -190,15 +200,26 @@ async def update_users(db: BaseDBAsyncClient, updates: Sequence[UserUpdate], now
     if not updates:
         return
     dialect = db.capabilities.dialect
-    count = len(_KEPT_UNLESS_GIVEN) + len(_ALWAYS_SET) + 1
+    given: tuple[str, ...] = _KEPT_UNLESS_GIVEN
+    with_extra = any(u.extra is not None for u in updates)
+    if with_extra:
+        given = (*_KEPT_UNLESS_GIVEN, *OPTIONAL_FIELDS)
+    count = len(given) + len(_ALWAYS_SET) + 1
     marks = _placeholders(dialect, count)
-    kept = [
-        f'"{c}" = COALESCE({m}, "{c}")' for c, m in zip(_KEPT_UNLESS_GIVEN, marks, strict=False)
-    ]
-    rest = marks[len(_KEPT_UNLESS_GIVEN) :]
+    kept = [f'"{c}" = COALESCE({m}, "{c}")' for c, m in zip(given, marks, strict=False)]
+    rest = marks[len(given) :]
     always = [f'"{c}" = {m}' for c, m in zip(_ALWAYS_SET, rest, strict=False)]
     sql = f'UPDATE "end_user" SET {", ".join(kept + always)} WHERE "id" = {marks[-1]}'  # noqa: S608
-    rows = [[u.email, u.email_key, *u.fields, "ENTRA", *u.link, now, now, u.id] for u in updates]
+    if with_extra:
+        none = (None,) * len(OPTIONAL_FIELDS)
+        rows = [
+            [u.email, u.email_key, *u.fields, *(u.extra or none), "ENTRA", *u.link, now, now, u.id]
+            for u in updates
+        ]
+    else:
+        rows = [
+            [u.email, u.email_key, *u.fields, "ENTRA", *u.link, now, now, u.id] for u in updates
+        ]
     await db.execute_many(sql, rows)
 
 
