@@ -169,6 +169,19 @@ class ExplainedOutcome:
 
 @strawberry.type(
     description=(
+        "The lifecycle policy's outcome for the matched end user: INACTIVE (reason: the cause), "
+        "ACTIVE (RETURNED), or SKIP (MAILBOX_UNKNOWN: the shared-mailbox exemption could not "
+        "decide). Issue 6."
+    )
+)
+class ExplainedLifecycle:
+    action: str
+    reason: str
+    reason_message: str
+
+
+@strawberry.type(
+    description=(
         "One Entra user of a connection through the sync's own steps: filters, routing, match "
         "and the next sync's decision. Planned as if it came first in a run."
     )
@@ -181,6 +194,9 @@ class UserExplanation:
         description="Null when the user routes to no site (nothing to match in)."
     )
     outcome: ExplainedOutcome
+    lifecycle: ExplainedLifecycle | None = strawberry.field(
+        description="What the lifecycle policy would do to the end user; null: nothing."
+    )
     review_conflicts: bool = strawberry.field(
         description="Whether the connection sends ambiguous matches to the review queue."
     )
@@ -254,6 +270,13 @@ class UserExplanation:
                 trims=[f"{t.field}:{t.reason.value}" for t in d.trims],
                 site_pk=d.site_id,
                 end_user_pk=d.existing_id,
+            ),
+            lifecycle=None
+            if e.lifecycle is None
+            else ExplainedLifecycle(
+                action=e.lifecycle.action,
+                reason=e.lifecycle.code,
+                reason_message=reason_text(e.lifecycle.code),
             ),
             review_conflicts=e.review_on,
             review_item_pk=e.review.item_id if e.review is not None else None,

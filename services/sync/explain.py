@@ -21,6 +21,8 @@ from services.errors import ConnectionNotReady, EntraUserNotFound, InvalidInput
 from services.runtime import Runtime
 from services.sync.batch import SeenKeys
 from services.sync.config import SyncConfig, classification_key
+from services.sync.lifecycle import Transition
+from services.sync.lifecycle_run import LifecycleRun
 from services.sync.planner import Decision, DecisionKind, match, plan_user
 from services.sync.reasons import SkipReason
 from services.sync.review_store import load_book
@@ -95,6 +97,10 @@ class Explanation:
     decision: Decision
     review: ReviewState | None
     review_on: bool
+    # The lifecycle policy's outcome for the matched end user (issue 6): INACTIVE or ACTIVE with
+    # its cause, SKIP for a deactivation the shared-mailbox exemption could not decide; None
+    # when nothing changes (always under KEEP).
+    lifecycle: Transition | None = None
 
 
 async def explain_user(
@@ -123,7 +129,9 @@ async def explain_user(
         if user is None:
             raise EntraUserNotFound(key)
         groups, members = await _membership(graph, config, user)
-    return await _explain(conn, config, user, groups, members)
+        # The lifecycle policy and the pins as a run applies them (mailbox look-ups included).
+        lifecycle = LifecycleRun(conn, config, graph.mailbox_purposes)
+        return await _explain(conn, config, user, groups, members, lifecycle)
 
 
 def _key(entra_user_id: str | None, email: str | None) -> str:
@@ -159,6 +167,7 @@ async def _explain(
     user: EntraUser,
     groups: tuple[str, ...],
     members: frozenset[str] | None,
+    lifecycle: LifecycleRun,
 ) -> Explanation:
     user_type = user_type_of(user)
     filter_step = FilterStep(
@@ -183,6 +192,9 @@ async def _explain(
     index = ScopeIndex.from_users(stored)
     reviews = await load_book(conn) if config.policies.review_conflicts else None
     decision = plan_user(user, config, index, members, SeenKeys(), reviews)
+    await lifecycle.load_users(u.id for u in stored)
+    decision = lifecycle.screen(decision)  # a pin EXCLUDE
+    transition = (await lifecycle.plan([(user, decision, None)], (), index))[0][0]
     match_step = _match_step(user, config, index, site_id, decision)
     review = None
     item = await ReviewItem.get_or_none(connection_id=conn.id, entra_object_id=user.id)
@@ -197,6 +209,7 @@ async def _explain(
         decision=decision,
         review=review,
         review_on=reviews is not None,
+        lifecycle=transition,
     )
 
 

@@ -211,7 +211,8 @@ async def test_save_is_refused_without_a_matching_succeeded_preview(harness: Har
         k: v for k, v in before.items() if k != "config_version"
     }
 
-    # Lifecycle and review settings need no preview, and force no full round.
+    # Lifecycle and review settings need no preview; the next run is a full round, so that
+    # they reach users Entra did not change.
     version = (await row(conn))["config_version"]
     await update_policies(
         harness.caller,
@@ -221,13 +222,13 @@ async def test_save_is_refused_without_a_matching_succeeded_preview(harness: Har
     )
     saved = await row(conn)
     assert (saved["lifecycle_policy"], saved["review_conflicts"]) == ("MARK_INACTIVE", True)
-    assert saved["config_version"] == version
+    assert saved["config_version"] == version + 1
 
     # A preview of exactly the new policies (lifecycle included) is what saves them.
     good = await preview(harness, conn, wanted)
     await update_policies(harness.caller, conn.id, wanted, good.id)
     saved = await row(conn)
-    assert saved["exclusion_patterns"] == ["svc-*"] and saved["config_version"] == version + 1
+    assert saved["exclusion_patterns"] == ["svc-*"] and saved["config_version"] == version + 2
 
 
 async def _site(harness: Harness) -> Any:

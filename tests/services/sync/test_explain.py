@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from models import ChangeLogEntry, GroupFilter, SyncRun, TenantConnection
+from models import (
+    ChangeLogEntry,
+    EndUser,
+    GroupFilter,
+    LifecyclePolicy,
+    SyncRun,
+    TenantConnection,
+    UserPin,
+)
 from services.errors import ConnectionNotReady, EntraUserNotFound, InvalidInput
 from services.sync.explain import Explanation, explain_user
 from services.sync.planner import DecisionKind
@@ -167,3 +175,29 @@ async def test_explain_email_match_of_a_manual_user(harness: Harness) -> None:
     e = told[user["id"]]
     assert e.match is not None and (e.match.by, e.match.end_user_id) == ("EMAIL", manual.id)
     assert e.decision.changes["source"] == ("MANUAL", "ENTRA")
+
+
+async def test_explain_shows_pins_and_the_lifecycle_policy(harness: Harness) -> None:
+    conn = await harness.connect(ImportSettings(user_types=("MEMBER",)))
+    leaver = entra(harness, displayName="Leaving Soon", givenName="Leaving")
+    pinned = entra(harness, displayName="Pinned Out", givenName="Pinned")
+    await harness.run(conn)
+    harness.tenant.update_user(leaver["id"], accountEnabled=False)
+    harness.tenant.update_user(pinned["id"], jobTitle="Changed in Entra")
+    await EndUser.filter(entra_object_id=pinned["id"]).update(pin=UserPin.EXCLUDE)
+
+    # Default policy KEEP (S5): the disabled user is only updated, nothing else is said.
+    told = await explain(harness, conn, entra_user_id=leaver["id"])
+    assert told.lifecycle is None
+    excluded = await explain(harness, conn, entra_user_id=pinned["id"])
+    assert excluded.decision.reason is SkipReason.PINNED_EXCLUDE
+
+    conn.lifecycle_policy = LifecyclePolicy.MARK_INACTIVE
+    await conn.save(update_fields=["lifecycle_policy"])
+    told = await explain(harness, conn, entra_user_id=leaver["id"])
+    assert told.lifecycle is not None
+    assert (told.lifecycle.action, told.lifecycle.code) == ("INACTIVE", "DISABLED")
+    run = await harness.run(conn)
+    assert run.deactivated == 1
+    user = await EndUser.get(entra_object_id=leaver["id"])
+    assert (user.active, user.inactive_reason) == (False, "DISABLED")
