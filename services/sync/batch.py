@@ -161,6 +161,8 @@ class BatchApplier:
         self._count = count
         self._plan_only = plan_only
         self.planned_counts: dict[str, int] = {}
+        # With `plan_only`: each user of the batch last planned, with its decision's kind.
+        self.last_plan: list[tuple[EntraUser, DecisionKind]] = []
         # The round's delta link, once its last chunk is applied (set by the engine).
         self.link: str | None = None
 
@@ -179,6 +181,7 @@ class BatchApplier:
             if self._plan_only:
                 for name, n in _counts(planned, removed, len(page)).items():
                     self.planned_counts[name] = self.planned_counts.get(name, 0) + n
+                self.last_plan = [(p.user, p.decision.kind) for p in planned]
                 self._after(page, users, removed, planned)
                 return
             try:
