@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -334,15 +334,15 @@ class BatchApplier:
         d, user = item.decision, item.user
         if d.kind is DecisionKind.UNCHANGED:
             return None
-        changes: dict[str, list[str]] = {}
+        changes: Mapping[str, Sequence[str]] = {}
         if d.kind is DecisionKind.SKIP:
             assert d.reason is not None
             reason = d.reason.value
         else:
             reason, notes = trim_notes(d.trims)
-            changes = {name: [old, new] for name, (old, new) in d.changes.items()}
+            changes = d.changes  # (old, new) pairs, written as JSON lists
             if notes:
-                changes["trims"] = notes
+                changes = {**d.changes, "trims": notes}
         end_user_id = d.existing_id
         if item.created is not None:
             end_user_id = item.created.id
