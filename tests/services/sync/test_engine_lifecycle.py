@@ -243,7 +243,9 @@ async def test_a_cancelled_full_round_deactivates_nobody(harness: Harness) -> No
     await request_full_round(conn.id)
     harness.sim.state.faults.page_delay = 0.3
     run = await harness.start(conn)
-    await wait_until(lambda: _fetched(run))
+    # Cancelled while pages still come: in the guard's check (which plans every page before
+    # writing any) or, without the guard, among the writes.
+    await wait_until(lambda: _paging(run))
 
     await cancel_sync(harness.rt, harness.caller, run.id)
     cancelled = await harness.wait(run)
@@ -257,8 +259,8 @@ async def test_a_cancelled_full_round_deactivates_nobody(harness: Harness) -> No
     await assert_inactive(gone["id"], InactiveReason.DELETED)
 
 
-async def _fetched(run: SyncRun) -> bool:
-    return bool(await run_field(run, "fetched"))
+async def _paging(run: SyncRun) -> bool:
+    return await run_field(run, "phase") in ("mass-change check", "users")
 
 
 async def test_mark_inactive_out_of_scope_user_types_full_and_delta(harness: Harness) -> None:
@@ -615,3 +617,41 @@ async def test_lifecycle_counters_and_fields_are_exposed_over_graphql(
     assert user["entraObjectId"] == person["id"]
     assert (user["active"], user["inactiveReason"], user["pin"]) == (False, "DISABLED", None)
     assert user["inactiveSince"]
+
+
+async def test_a_guarded_full_round_reactivates_unchanged_returning_users(
+    harness: Harness,
+) -> None:
+    # The guard's check keeps only the users a round writes or logs: a returning user whose
+    # fields did not change is such a user (its reactivation), and so is a deactivation.
+    tenant = harness.big_tenant(users=60, domain="returning.example")
+    conn = await harness.connect(domain="returning.example")
+    await mark_inactive(conn)
+    await harness.run(conn)
+    leavers = people(tenant)[:3]
+    guests = [u["id"] for u in tenant.users.values() if u["userType"] == "Guest"]
+    leavers = [
+        str(i)
+        for i in await EndUser.filter(entra_object_id__in=guests).values_list(
+            "entra_object_id", flat=True
+        )
+    ]
+    assert 0 < len(leavers) < 20  # few enough to pass the guard
+    await configure_import(harness.rt, harness.caller, conn.id, ImportSettings())  # MEMBER only
+    out = await harness.run(conn)
+    assert out.mode is SyncMode.FULL and out.guard_imported is not None  # the guard checked it
+    for object_id in leavers:
+        await assert_inactive(object_id, InactiveReason.OUT_OF_SCOPE)
+    active_before = await EndUser.filter(active=True).count()
+
+    # Guests again: they return unchanged (no field moved in Entra), only their activity does.
+    await configure_import(
+        harness.rt, harness.caller, conn.id, ImportSettings(user_types=BOTH_TYPES)
+    )
+    back = await harness.run(conn)
+
+    assert back.mode is SyncMode.FULL and back.guard_imported is not None
+    assert (back.reactivated, back.deactivated, back.updated) == (len(leavers), 0, 0)
+    for object_id in leavers:
+        await assert_active(object_id)
+    assert await EndUser.filter(active=True).count() == active_before + len(leavers)
