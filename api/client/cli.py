@@ -120,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         "approve",
         "let a run the mass-change guard paused apply its changes, and follow it",
         "Approve a run the mass-change guard stopped (AWAITING_APPROVAL): it is queued again\n"
-        "and runs once without the guard. Needs an ADMIN key. The paused run's counts say\n"
-        "how many users it would change (its change log is written when it applies them).",
+        "and runs once without the guard. Needs an ADMIN key. Check first what it would\n"
+        "change: entrasync client changes RUN_ID (the paused run's change log).",
     )
     appr.add_argument("run_id", metavar="RUN_ID")
     appr.add_argument("--no-follow", action="store_true", help="return once approved")

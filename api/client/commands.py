@@ -313,6 +313,7 @@ def _paused(run_id: str, final: dict[str, Any], json_lines: bool, out: TextIO) -
     else:
         out.write(f"run {run_id} {PAUSED}: the mass-change guard stopped it before any write\n")
         out.write(f"  would change: {counts(final)}\n")
+        out.write(f"  who and how: entrasync client changes {run_id}\n")
         out.write(
             f"  then: entrasync client approve {run_id}  (or: entrasync client reject {run_id})\n"
         )

@@ -798,7 +798,7 @@ async function runView(root, id) {
       replace(
         tableArea,
         paused && !page.nodes.length && !pages.after
-          ? h("p", { class: "empty" }, "No entries yet: a paused sync writes its change log when its changes are applied. The counts above are what it would do.")
+          ? h("p", { class: "empty" }, "No entries: the counts above are what it would do.")
           : changeLogTable(page.nodes, sites.names, "Change log", { dry: would }),
       );
       pages.show(page.pageInfo, page.nodes.length);

@@ -56,6 +56,8 @@ Touched = Callable[[Sequence[EntraUser], Sequence[RemovedUser]], Awaitable[list[
 # A batch that clashes with rows written behind the run's back (a product user created meanwhile
 # with the same email) is planned again against a fresh index; a clash that persists is a bug.
 MAX_ATTEMPTS = 3
+# The change-log rows a run paused by the mass-change guard keeps of what it would do.
+MAX_PLANNED_LOG = 10_000
 
 
 class BatchWriteFailed(DomainError):
@@ -184,6 +186,10 @@ class BatchApplier:
         self._lifecycle = lifecycle
         self._reviews = reviews
         self.planned_counts: dict[str, int] = {}
+        # With `plan_only`: the change log the writes would add, its first MAX_PLANNED_LOG rows
+        # (a run the mass-change guard pauses keeps them, so an admin sees who would change).
+        self.planned_log: list[ChangeRow] = []
+        self.planned_log_cut = False
         # With `plan_only`: each user of the batch last planned, and whether applying it writes
         # or logs anything (not an UNCHANGED decision, or a lifecycle transition).
         self.last_plan: list[tuple[EntraUser, bool]] = []
@@ -206,6 +212,7 @@ class BatchApplier:
             if self._plan_only:
                 for name, n in _counts(planned, removed, len(page), gone).items():
                     self.planned_counts[name] = self.planned_counts.get(name, 0) + n
+                self._keep_planned_log(planned, removed, gone)
                 self.last_plan = [
                     (
                         p.user,
@@ -369,10 +376,7 @@ class BatchApplier:
                             p.transition.end_user_id = p.created.id
                     if self._lifecycle is not None:
                         await write_transitions(db, [*(p.transition for p in planned), *gone])
-                rows = [row for p in planned if (row := self._change_row(p)) is not None]
-                rows.extend(self._removed_row(r) for r in removed)
-                rows.extend(row_of(p.transition) for p in planned if p.transition is not None)
-                rows.extend(row_of(t) for t in gone)
+                rows = self._log_rows(planned, removed, gone)
                 await insert_changes(db, run.id, run.account_id, rows)
                 if reviews and self._reviews is not None:
                     if not run.dry_run:
@@ -390,6 +394,34 @@ class BatchApplier:
             self._lifecycle.commit([*(p.transition for p in planned), *gone])
         if reviews and self._reviews is not None:
             commit_writes(self._reviews, reviews, inserted)
+
+    def _log_rows(
+        self, planned: list[_Planned], removed: Sequence[RemovedUser], gone: Sequence[Transition]
+    ) -> list[ChangeRow]:
+        """The batch's change-log rows (R8): decisions, `@removed` entries, lifecycle steps."""
+        rows = [row for p in planned if (row := self._change_row(p)) is not None]
+        rows.extend(self._removed_row(r) for r in removed)
+        rows.extend(row_of(p.transition) for p in planned if p.transition is not None)
+        rows.extend(row_of(t) for t in gone)
+        return rows
+
+    def _keep_planned_log(
+        self, planned: list[_Planned], removed: Sequence[RemovedUser], gone: Sequence[Transition]
+    ) -> None:
+        room = MAX_PLANNED_LOG - len(self.planned_log)
+        if room <= 0:
+            self.planned_log_cut = self.planned_log_cut or bool(planned or removed or gone)
+            return
+        rows = self._log_rows(planned, removed, gone)
+        if len(rows) > room:
+            rows, self.planned_log_cut = rows[:room], True
+        # A user the check would create has no id yet (a provisional, negative one).
+        self.planned_log.extend(
+            row._replace(end_user_id=None)
+            if row.end_user_id is not None and row.end_user_id <= 0
+            else row
+            for row in rows
+        )
 
     def _review_writes(self, planned: list[_Planned]) -> ReviewWrites | None:
         """The review queue changes of a batch (none without the review_conflicts policy)."""

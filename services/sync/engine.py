@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from entra.errors import DeltaTokenExpired, EntraError
 from entra.graph import GraphClient
 from entra.types import EntraUser, RemovedUser
@@ -41,6 +43,7 @@ from services.sync.review_store import load_book, waiting_count
 from services.sync.runs import RunCancelled
 from services.sync.scope import imported_count, load_index, load_touched, match_keys
 from services.sync.snapshot import ScopeIndex, StoredUser
+from services.sync.writer import insert_changes
 from services.wizard import sync_config
 
 log = logging.getLogger("entrasync.sync")
@@ -237,8 +240,18 @@ async def _round(
             verdict = count.verdict()
             await guard.record(run, verdict)
             if verdict.tripped:
-                progress.add(**planner.planned_counts)
-                await progress.save()
+                # Nothing written but what it would do: its counters and (the first
+                # MAX_PLANNED_LOG rows of) its change log, for the admin who decides.
+                async with in_transaction() as db:
+                    await insert_changes(db, run.id, run.account_id, planner.planned_log)
+                    progress.add(**planner.planned_counts)
+                    await progress.save()
+                if planner.planned_log_cut:
+                    log.info(
+                        "sync run %s: paused with the first %d rows of its change log",
+                        run.id,
+                        len(planner.planned_log),
+                    )
                 raise GuardTripped(verdict)
             log.info(
                 "sync run %s: mass-change check passed (%d of %d imported users; %s)",

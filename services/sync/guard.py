@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from models import RunStatus, SyncRun, TenantConnection
+from models import ChangeLogEntry, RunStatus, SyncRun, TenantConnection
 from services.caller import Caller
 from services.connections import get_connection
 from services.errors import InvalidInput, RunNotAwaitingApproval
@@ -130,6 +130,8 @@ async def approve_run(rt: Runtime, caller: Caller, run_id: int) -> SyncRun:
     if not won:
         await run.refresh_from_db()
         raise RunNotAwaitingApproval(run.status.value)
+    # The check's change log said what it would do; the writes log what they do.
+    await ChangeLogEntry.filter(run_id=run.id, account_id=run.account_id).delete()
     log.info("sync run %s: approved by api key %s", run.id, caller.api_key_id)
     await _publish_row(rt, run.id, run.account_id)
     await run.refresh_from_db()

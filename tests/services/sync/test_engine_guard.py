@@ -108,9 +108,10 @@ async def test_an_emptied_group_filter_waits_for_approval_and_a_rejection_writes
     assert paused.guard_tripped and paused.guard_threshold == 0.5
     assert f"would change {linked:,} of {linked:,} imported users (100%)" in paused.error_message
     assert paused.finished_at is None
-    # What it would have done, as a dry run reports it; but nothing written, not even a log.
+    # What it would have done, as a dry run reports it (counters and change log); no user written.
     assert paused.skipped_filter == paused.fetched == len(tenant.users)
-    assert await ChangeLogEntry.filter(run_id=paused.id).count() == 0
+    would = await ChangeLogEntry.filter(run_id=paused.id).values_list("action", "reason")
+    assert would == [("SKIP", "FILTERED_GROUP")] * len(tenant.users)
     assert await harness.synced_state() == before
     # R5: it holds its connection; asking again (or a schedule) gets the paused run.
     again, created = await start_sync(harness.rt, harness.caller, conn)
@@ -153,6 +154,12 @@ async def test_an_approved_run_applies_its_changes_once_without_the_guard(
 
     assert paused.guard_affected == linked and paused.updated == linked
     assert await harness.users() == before  # nothing written
+    # Who it would change, field by field, for the admin who decides.
+    would = await ChangeLogEntry.filter(run_id=paused.id, action="UPDATE").values_list(
+        "changes", flat=True
+    )
+    assert len(would) == linked
+    assert all(set(c) == {"job_title"} and c["job_title"][1].startswith("Renamed ") for c in would)
 
     approved = await approve_run(harness.rt, harness.caller, paused.id)
     assert approved.status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SUCCEEDED)
@@ -164,7 +171,11 @@ async def test_an_approved_run_applies_its_changes_once_without_the_guard(
     assert done.updated == linked and done.guard_tripped  # the check's figures are kept
     titles = {u["job_title"] for u in (await harness.users()).values() if u["entra_object_id"]}
     assert all(t.startswith("Renamed ") for t in titles)
+    # The writes' own log replaced the check's: each user once.
     assert await ChangeLogEntry.filter(run_id=done.id, action="UPDATE").count() == linked
+    assert await ChangeLogEntry.filter(run_id=done.id).count() == len(
+        set(await ChangeLogEntry.filter(run_id=done.id).values_list("entra_object_id", flat=True))
+    )
     # The next run is guarded again, and passes: nothing changes.
     calm = await harness.run(conn)
     assert calm.guard_affected == 0 and not calm.guard_tripped
