@@ -312,9 +312,8 @@ async def test_a_paused_run_stops_the_follow_and_is_approved_or_rejected(
     run_id = encode_id("SyncRun", latest.id)
     assert f"entrasync client approve {run_id}" in again.out
     would = await cli("changes", run_id, "--action", "SKIP", "--json")
-    assert would.code == 0 and {e["reason"] for e in json.loads(would.out)} == {
-        "FILTERED_USER_TYPE"
-    }
+    reasons = {e["reason"] for e in json.loads(would.out)}
+    assert would.code == 0 and "FILTERED_USER_TYPE" in reasons
     assert await EndUser.filter(account_id=world.tenant.account.id).count() == imported
 
     approved = await cli("approve", run_id, "--json")
