@@ -355,7 +355,7 @@ def test_readme_policy_examples_are_valid_operations() -> None:
     readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text()
     section = readme.split("## Sync policies: filters and field rules", 1)[1].split("\n## ", 1)[0]
     examples = re.findall(r"```graphql\n(.*?)```", section, re.S)
-    assert len(examples) == 2
+    assert len(examples) == 3
     compiled = build_schema()._schema
     for example in examples:
         assert validate(compiled, parse(example)) == []
