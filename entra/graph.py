@@ -27,6 +27,8 @@ from entra.transport import (
     segment,
 )
 from entra.types import (
+    EXPAND_PAGE,
+    MANAGER_SELECT,
     USER_SELECT,
     BatchRequest,
     BatchResponse,
@@ -37,6 +39,7 @@ from entra.types import (
     MailboxPurposes,
     Organization,
     RemovedUser,
+    parse_manager,
 )
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ _USER_TYPE = "#microsoft.graph.user"
 _GROUP_TYPE = "#microsoft.graph.group"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _EVENTUAL = {"ConsistencyLevel": "eventual"}
+_EXPAND_MANAGER = f"manager($select={','.join(MANAGER_SELECT)})"
 
 
 def _dict(value: Any, what: str) -> dict[str, Any]:
@@ -173,14 +177,25 @@ class GraphClient:
         top: int = 999,
         filter: str | None = None,
         advanced: bool = False,
+        manager: bool = False,
     ) -> AsyncIterator[list[EntraUser]]:
         """Pages of `/users` (a page may be empty). `advanced` adds ConsistencyLevel: eventual and
-        $count=true, which filters such as `endsWith` or `ne` need. Raises ValueError for `top`
-        outside 1..999, and the GraphError subtypes.
+        $count=true, which filters such as `endsWith` or `ne` need. `manager` expands each
+        user's manager (id, mail, UPN) into `EntraUser.manager`; Graph then pages by at most
+        100 users whatever `top` says. Raises ValueError for `top` outside 1..999 and for
+        `manager` with `advanced` (Graph refuses $expand in advanced queries), and the
+        GraphError subtypes.
         """
         if not 1 <= top <= 999:
             raise ValueError("top must be between 1 and 999")
-        params = {"$select": ",".join(select), "$top": str(top)}
+        if manager and advanced:
+            raise ValueError("Graph does not expand the manager in advanced queries")
+        params = {
+            "$select": ",".join(select),
+            "$top": str(min(top, EXPAND_PAGE) if manager else top),
+        }
+        if manager:
+            params["$expand"] = _EXPAND_MANAGER
         if filter:
             params["$filter"] = filter
         headers = None
@@ -188,27 +203,42 @@ class GraphClient:
             params["$count"] = "true"
             headers = _EVENTUAL
         async for page in self._pages(self._t.url("/users", params), headers):
-            yield [EntraUser.from_graph(item) for item in _items(page)]
+            yield [
+                EntraUser.from_graph(
+                    item,
+                    manager=parse_manager(item, expanded=True, fresh=True) if manager else None,
+                )
+                for item in _items(page)
+            ]
 
-    async def get_user(self, key: str, *, select: Sequence[str] = USER_SELECT) -> EntraUser | None:
+    async def get_user(
+        self, key: str, *, select: Sequence[str] = USER_SELECT, manager: bool = False
+    ) -> EntraUser | None:
         """One user by object id or userPrincipalName (`/users/{key}`), or None when Graph does
-        not know it (404). Raises the other GraphError subtypes."""
-        url = self._t.url(f"/users/{segment(key)}", {"$select": ",".join(select)})
+        not know it (404); `manager` expands its manager as `iter_user_pages` does. Raises the
+        other GraphError subtypes."""
+        params = {"$select": ",".join(select)}
+        if manager:
+            params["$expand"] = _EXPAND_MANAGER
+        url = self._t.url(f"/users/{segment(key)}", params)
         try:
             item = await self._get(url)
         except GraphNotFound:
             return None
         if not isinstance(item.get("id"), str):
             raise GraphError("Graph returned a user without an id")
-        return EntraUser.from_graph(item)
+        boss = parse_manager(item, expanded=True, fresh=True) if manager else None
+        return EntraUser.from_graph(item, manager=boss)
 
     async def find_user_by_mail(
-        self, mail: str, *, select: Sequence[str] = USER_SELECT
+        self, mail: str, *, select: Sequence[str] = USER_SELECT, manager: bool = False
     ) -> EntraUser | None:
         """The first user whose `mail` is `mail` (Graph compares without case), or None."""
         quoted = mail.replace("'", "''")
         found: list[EntraUser] = []
-        async for page in self.iter_user_pages(select=select, top=2, filter=f"mail eq '{quoted}'"):
+        async for page in self.iter_user_pages(
+            select=select, top=2, filter=f"mail eq '{quoted}'", manager=manager
+        ):
             found.extend(page)
         return found[0] if found else None
 
@@ -224,7 +254,7 @@ class GraphClient:
             raise GraphError("Graph returned a non-numeric $count") from None
 
     async def delta_pages(
-        self, delta_link: str | None, *, select: Sequence[str] = USER_SELECT
+        self, delta_link: str | None, *, select: Sequence[str] = USER_SELECT, manager: bool = False
     ) -> AsyncIterator[DeltaPage]:
         """One delta round over `/users/delta`, starting fresh when `delta_link` is None (R9).
 
@@ -232,9 +262,12 @@ class GraphClient:
         in full representation: every selected property that has ever been set is present, and
         a property missing from an item was never set, so `EntraUser.from_graph` reading absent
         as None is exact. The last page carries the next `delta_link`; store it only after the
-        whole round was applied. Raises DeltaTokenExpired (start over with None) and the other
-        GraphError subtypes.
+        whole round was applied. `manager` reads `manager@delta` into `EntraUser.manager` (ids
+        only, see `parse_manager`): pass it when the round's link was taken with `manager` in
+        its `select`. Raises DeltaTokenExpired (start over with None) and the other GraphError
+        subtypes.
         """
+        fresh = delta_link is None
         if delta_link is None:
             url = self._t.url("/users/delta", {"$select": ",".join(select)} if select else None)
         else:
@@ -248,7 +281,8 @@ class GraphClient:
                 if isinstance(mark, dict):
                     removed.append(RemovedUser(id=item["id"], reason=str(mark.get("reason", ""))))
                 else:
-                    users.append(EntraUser.from_graph(item))
+                    boss = parse_manager(item, expanded=False, fresh=fresh) if manager else None
+                    users.append(EntraUser.from_graph(item, manager=boss))
             link = _next(page)
             if link is not None:
                 yield DeltaPage(users=users, removed=removed, delta_link=None)

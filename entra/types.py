@@ -25,10 +25,66 @@ USER_SELECT: tuple[str, ...] = (
 # Selected besides USER_SELECT only by connections that import licensed accounts only (issue 6):
 # a fifth more bytes per user, parsed for every user of every round.
 LICENSES = "assignedLicenses"
+# The manager (issue 6's managerEmail field rule), read only by connections that sync it:
+# `$expand=manager($select=...)` on /users (graph-and-msal.md: $expand on directory objects caps
+# pages at 100 users and is refused in advanced queries), and `$select=...,manager` on
+# /users/delta, which answers `manager@delta` with the manager's id only ($expand unsupported).
+MANAGER = "manager"
+MANAGER_SELECT: tuple[str, ...] = ("id", "mail", "userPrincipalName")
+# Graph's page size with $expand on directory objects, whatever $top asks.
+EXPAND_PAGE = 100
 
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerRef:
+    """A user's manager as Graph reported it.
+
+    - id "": the user has no manager (none expanded, or a delta `@removed` entry).
+    - resolved: mail and user_principal_name are known (an expanded manager, or filled in by
+      the sync from another source); a delta round reports only the id (resolved False).
+    The manager may be an organizational contact, which has a mail and no userPrincipalName.
+    """
+
+    id: str
+    mail: str | None = None
+    user_principal_name: str | None = None
+    resolved: bool = True
+
+
+NO_MANAGER = ManagerRef("")
+
+
+def parse_manager(item: dict[str, Any], *, expanded: bool, fresh: bool) -> ManagerRef | None:
+    """The manager of one Graph user object, or None when the answer says nothing about it.
+
+    `expanded`: a `/users` answer with `$expand=manager`: a missing or null `manager` is no
+    manager. Otherwise a delta item: `manager@delta` lists the manager's id (an entry with
+    `@removed` takes it away); a change round leaves it out when the manager did not change
+    (None), while a `fresh` round (no delta token) lists every user's current manager, so there
+    a missing one is no manager.
+    """
+    if expanded:
+        boss = item.get(MANAGER)
+        if not isinstance(boss, dict) or not isinstance(boss.get("id"), str):
+            return NO_MANAGER
+        return ManagerRef(
+            str(boss["id"]), _str(boss.get("mail")), _str(boss.get("userPrincipalName"))
+        )
+    entries = item.get("manager@delta")
+    if not isinstance(entries, list):
+        return NO_MANAGER if fresh else None
+    alive = [
+        e
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("id"), str) and "@removed" not in e
+    ]
+    if not alive:
+        return NO_MANAGER
+    return ManagerRef(str(alive[-1]["id"]), resolved=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +107,14 @@ class EntraUser:
     # Whether assignedLicenses is non-empty; None when it was not selected, or Graph left it out
     # (a delta item leaves out a collection that was never set, so None reads as unlicensed).
     licensed: bool | None = None
+    # The manager (MANAGER); None when it was not asked for, or a delta round says it did not
+    # change (issue 6: a rule then leaves the stored manager's email as it is).
+    manager: ManagerRef | None = None
 
     @classmethod
-    def from_graph(cls, item: dict[str, Any]) -> EntraUser:
-        """Parse one Graph user; absent and null properties both become None."""
+    def from_graph(cls, item: dict[str, Any], *, manager: ManagerRef | None = None) -> EntraUser:
+        """Parse one Graph user; absent and null properties both become None. `manager` comes
+        from `parse_manager`, which needs to know how the user was asked for."""
         phones = item.get("businessPhones")
         first_phone = phones[0] if isinstance(phones, list) and phones else None
         enabled = item.get("accountEnabled")
@@ -74,6 +134,7 @@ class EntraUser:
             user_type=_str(item.get("userType")),
             account_enabled=enabled if isinstance(enabled, bool) else None,
             licensed=bool(licenses) if isinstance(licenses, list) else None,
+            manager=manager,
         )
 
 

@@ -135,7 +135,7 @@ class FieldRuleInput:
     field: str = strawberry.field(
         description=(
             "firstName, lastName, jobTitle, phone, mobile, department, office, displayName or "
-            "managerEmail (managerEmail is NOT_SYNCED only, for now)."
+            "managerEmail."
         )
     )
     rule: FieldRule  # type: ignore[valid-type]

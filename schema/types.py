@@ -110,7 +110,11 @@ class EndUser(relay.Node):
         description="Synced only when the connection's field rule for displayName says so."
     )
     manager_email: str = strawberry.field(
-        description="The manager's email; not synced yet (its field rule is NOT_SYNCED)."
+        description=(
+            "The manager's email (the manager's userPrincipalName or mail, as the connection "
+            "matches users); synced only when the connection's field rule for managerEmail "
+            "says so."
+        )
     )
     source: UserSource = strawberry.field(  # type: ignore[valid-type]
         description="ENTRA for users imported from Entra ID (show the Entra mark)."

@@ -26,7 +26,7 @@ from services.errors import (
 )
 from services.runtime import Runtime
 from services.sync.config import DEFAULT_FIELD_RULES, FIELD_RULES, Policies
-from services.sync.fields import UNREAD_FIELDS, glob_regex, normalize_domain
+from services.sync.fields import glob_regex, normalize_domain
 from services.sync.runs import start_sync
 from services.wizard import saved_policies
 
@@ -120,10 +120,6 @@ def _rules(saved: Mapping[str, str], changes: Sequence[tuple[str, str]]) -> dict
             raise InvalidInput("fieldRules", f"{api_name} is given twice")
         if rule not in FIELD_RULES:
             raise InvalidInput("fieldRules", f"unknown rule {rule[:32]!r} for {api_name}")
-        if name in UNREAD_FIELDS and rule != "NOT_SYNCED":
-            raise InvalidInput(
-                "fieldRules", f"{api_name} cannot be synced yet: its only rule is NOT_SYNCED"
-            )
         named.add(name)
         rules[name] = rule
     return rules

@@ -10,7 +10,7 @@ from simulator.directory_schema import USER_PROPERTIES
 from simulator.graph_filter import compile_filter
 from simulator.graph_http import USERS_READ, GraphContext, GraphError, GraphRequest, GraphResponse
 from simulator.graph_query import collection, context_url, page, parse_select
-from simulator.graph_users import USER
+from simulator.graph_users import RELATIONS, USER
 from simulator.tenant import SimTenant
 from simulator.wire import b64url_json, dumps, unb64url_json
 
@@ -94,7 +94,7 @@ async def users_delta(
         return _render(context, request, {})
     delta_token = params.get("$deltatoken")
     if delta_token == "latest":
-        select = parse_select(request, [USER])
+        select = parse_select(request, [USER], RELATIONS)
         link = _delta_link(context, tenant.seq, select, params.get("$filter"))
         return GraphResponse(200, collection(context_url("users", select), [], delta_link=link))
     if delta_token:
@@ -110,7 +110,7 @@ async def users_delta(
             if id_filter is None or id_filter({"id": i})
         ]
     else:
-        select = parse_select(request, [USER])
+        select = parse_select(request, [USER], RELATIONS)
         filter_text = params.get("$filter")
         id_filter = _id_filter(filter_text)
         since = None
@@ -136,12 +136,14 @@ def _render(
     )
     data = result.snapshot.data
     select: tuple[str, ...] | None = data["select"]
-    shown = select or USER.default_select
+    # `manager` is a relationship: tracked when selected, answered as `manager@delta`.
+    manager = select is not None and "manager" in select
+    shown = tuple(n for n in select or USER.default_select if n not in RELATIONS)
     if "id" not in shown:
         shown = (*shown, "id")  # delta always returns id
     minimal = "return=minimal" in request.headers.get("Prefer", "").replace(" ", "").lower()
     tenant = context.tenant
-    items = [_entry(tenant, i, shown, data["since"], minimal) for i in result.ids]
+    items = [_entry(tenant, i, shown, data["since"], minimal, manager) for i in result.ids]
     delta_link = None
     if result.next_link is None:
         delta_link = _delta_link(context, data["upto"], select, data["filter"])
@@ -152,23 +154,57 @@ def _render(
     return GraphResponse(200, body, headers=headers)
 
 
+def _manager_delta(
+    tenant: SimTenant, user_id: str, changed: set[str] | None
+) -> list[dict[str, Any]] | None:
+    """`manager@delta` of one entry: the current manager's id in a fresh round or for a user
+    that appeared or whose manager changed; the former one with `@removed` when it was taken
+    away; None (left out) when the manager did not change or there never was one."""
+    if changed is not None and "manager" not in changed:
+        return None
+    current = tenant.managers.get(user_id)
+    if current is not None:
+        return [{"@odata.type": "#microsoft.graph.user", "id": current}]
+    former = tenant.former_manager(user_id)
+    if changed is None or former is None:
+        return None
+    return [
+        {"@odata.type": "#microsoft.graph.user", "id": former, "@removed": {"reason": "deleted"}}
+    ]
+
+
 def _entry(
-    tenant: SimTenant, user_id: str, shown: tuple[str, ...], since: int | None, minimal: bool
+    tenant: SimTenant,
+    user_id: str,
+    shown: tuple[str, ...],
+    since: int | None,
+    minimal: bool,
+    manager: bool = False,
 ) -> bytes:
     reason = tenant.removal_reason(user_id)
     if reason is not None:
         return dumps({"id": user_id, "@removed": {"reason": reason}})
     if since is None:
-        return tenant.user_json(user_id, shown)
+        raw = tenant.user_json(user_id, shown)
+        boss = _manager_delta(tenant, user_id, None) if manager else None
+        if boss is None:
+            return raw
+        return raw[:-1] + b',"manager@delta":' + dumps(boss) + b"}"
     user = tenant.users[user_id]
     changed = tenant.changed_properties(user_id, since)
+    out: dict[str, Any]
     if minimal and changed is not None:
         # Only what changed, set-to-null included.
-        return dumps({name: user.get(name) for name in shown if name in changed or name == "id"})
-    # Full representation; a property never set is left out entirely (absent is not null).
-    out: dict[str, Any] = {}
-    for name in shown:
-        value = user.get(name, USER_PROPERTIES.get(name))
-        if value not in (None, [], ()) or tenant.ever_changed(user_id, name) or name == "id":
-            out[name] = list(value) if isinstance(value, tuple) else value
+        out = {name: user.get(name) for name in shown if name in changed or name == "id"}
+    else:
+        # Full representation; a property never set is left out entirely (absent is not null).
+        out = {}
+        for name in shown:
+            value = user.get(name, USER_PROPERTIES.get(name))
+            if value not in (None, [], ()) or tenant.ever_changed(user_id, name) or name == "id":
+                out[name] = list(value) if isinstance(value, tuple) else value
+    if manager:
+        boss = _manager_delta(tenant, user_id, changed)
+        if boss is not None:
+            out["manager@delta"] = boss
     return dumps(out)

@@ -22,14 +22,19 @@ from simulator.graph_http import (
     not_found,
 )
 from simulator.graph_query import (
+    EXPAND_PAGE,
     Entity,
+    Expand,
     collection,
     context_url,
     list_options,
     matching_ids,
     page,
+    parse_expand,
     parse_select,
+    reject_unsupported,
 )
+from simulator.tenant import SimTenant
 from simulator.wire import dumps
 
 USER = Entity(
@@ -45,15 +50,47 @@ USER = Entity(
 )
 
 
+# Relationships `$expand` accepts on users (the simulator models the manager only).
+RELATIONS = ("manager",)
+_MANAGER_DEFAULT = ("id", "displayName", "mail", "userPrincipalName", "jobTitle")
+
+
+def manager_json(tenant: SimTenant, user_id: str, select: tuple[str, ...] | None) -> bytes | None:
+    """The expanded manager of a user, or None when it has none (Graph then leaves it out)."""
+    manager_id = tenant.managers.get(user_id)
+    if manager_id is None or manager_id not in tenant.users:
+        return None
+    body = {"@odata.type": "#microsoft.graph.user"}
+    body.update(project(tenant.users[manager_id], select or _MANAGER_DEFAULT, USER_PROPERTIES))
+    return dumps(body)
+
+
+def with_manager(tenant: SimTenant, user_id: str, raw: bytes, expand: Expand | None) -> bytes:
+    """A user's JSON with its expanded manager spliced in (the cached user JSON stays as is)."""
+    if expand is None:
+        return raw
+    manager = manager_json(tenant, user_id, expand.select)
+    if manager is None:
+        return raw
+    sep = b"" if raw == b"{}" else b","
+    return raw[:-1] + sep + b'"manager":' + manager + b"}"
+
+
 async def list_users(
     context: GraphContext, request: GraphRequest, match: re.Match[str]
 ) -> GraphResponse:
     context.require(USERS_READ)
-    options = list_options(request, USER)
+    options = list_options(request, USER, expand=True)
+    expand = parse_expand(request, USER, RELATIONS)
     tenant = context.tenant
-    result = page(context, request, options.top, lambda: matching_ids(tenant.users, options))
+    top = options.top if expand is None else min(options.top, EXPAND_PAGE)
+    result = page(context, request, top, lambda: matching_ids(tenant.users, options))
     # Users deleted after page one are skipped rather than shown stale.
-    items = [tenant.user_json(i, options.select) for i in result.ids if i in tenant.users]
+    items = [
+        with_manager(tenant, i, tenant.user_json(i, options.select), expand)
+        for i in result.ids
+        if i in tenant.users
+    ]
     body = collection(
         context_url("users", options.select if options.explicit_select else None),
         items,
@@ -89,7 +126,7 @@ async def get_user(
     user = context.tenant.find_user(key)
     if user is None:
         raise not_found(key)
-    return _single(user, request)
+    return _single(user, request, context.tenant)
 
 
 async def me(context: GraphContext, request: GraphRequest, match: re.Match[str]) -> GraphResponse:
@@ -166,11 +203,19 @@ def _may_read_mailbox(context: GraphContext, user_id: str | None) -> bool:
     return grant.kind == "app" or (user_id is not None and user_id == grant.user_id)
 
 
-def _single(user: dict[str, object], request: GraphRequest) -> GraphResponse:
+def _single(
+    user: dict[str, object], request: GraphRequest, tenant: SimTenant | None = None
+) -> GraphResponse:
     select = parse_select(request, [USER])
+    expand = parse_expand(request, USER, RELATIONS) if tenant is not None else None
+    if tenant is None:
+        reject_unsupported(request, "$expand")
     body = {"@odata.context": context_url("users", select) + "/$entity"}
     body.update(project(user, select or USER_DEFAULT_SELECT, USER_PROPERTIES))
-    return GraphResponse(200, dumps(body))
+    raw = dumps(body)
+    if tenant is not None:
+        raw = with_manager(tenant, str(user["id"]), raw, expand)
+    return GraphResponse(200, raw)
 
 
 async def organization(

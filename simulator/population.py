@@ -55,6 +55,8 @@ class Population:
     members: dict[str, list[str]] = field(default_factory=dict)
     # Users that are shared mailboxes (mailboxSettings.userPurpose `shared`).
     shared_mailbox_ids: list[str] = field(default_factory=list)
+    # The manager relationship (user id -> manager id), see `_managers`.
+    managers: dict[str, str] = field(default_factory=dict)
 
 
 def _created(rng: random.Random) -> str:
@@ -192,6 +194,23 @@ def _license(users: list[dict[str, Any]]) -> None:
         user["assignedLicenses"] = [{"disabledPlans": [], "skuId": LICENSE_SKU}] if licensed else []
 
 
+# Reports per manager in generated tenants.
+FAN_OUT = 8
+
+
+def _managers(users: list[dict[str, Any]]) -> dict[str, str]:
+    """A management tree without random draws (so nothing else in the tenant shifts): members
+    with a first name in order, the first reporting to the administrator, each next one to the
+    member FAN_OUT places up the list's tree; guests and shared mailboxes have no manager."""
+    if not users:
+        return {}
+    staff = [u["id"] for u in users[1:] if u["userType"] == "Member" and u["givenName"]]
+    managers = {staff[0]: users[0]["id"]} if staff else {}
+    for index in range(1, len(staff)):
+        managers[staff[index]] = staff[(index - 1) // FAN_OUT]
+    return managers
+
+
 def build_population(
     rng: random.Random,
     *,
@@ -215,6 +234,7 @@ def build_population(
         population.shared_mailbox_ids.append(people[-1]["id"])
     _awkward(people)
     _license(people)
+    population.managers = _managers(people)
     _groups(rng, population, domain, profile)
     return population
 

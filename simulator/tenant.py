@@ -53,6 +53,7 @@ class SimTenant:
         members: dict[str, list[str]] | None = None,
         admin_user_id: str | None = None,
         mailboxes: dict[str, str] | None = None,
+        managers: dict[str, str] | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.domain = domain
@@ -74,6 +75,10 @@ class SimTenant:
         self._json: dict[tuple[str, ...], dict[str, bytes]] = {}
         # userPurpose of mailboxes that are not a person's own (shared, room, equipment).
         self.mailboxes: dict[str, str] = dict(mailboxes or {})
+        # The manager relationship: user id -> its manager's id (`$expand=manager`,
+        # `manager@delta`); `_former_managers` is what a delta round reports as `@removed`.
+        self.managers: dict[str, str] = dict(managers or {})
+        self._former_managers: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"SimTenant({self.domain!r}, {self.tenant_id!r}, users={len(self.users)})"
@@ -191,6 +196,28 @@ class SimTenant:
         self.users[user_id] = user
         self._touch(user_id, status=True)
         return user
+
+    def set_manager(self, user_id: str, manager_id: str | None) -> None:
+        """Give a live user a manager (another live user), or take it away (None); a change is
+        tracked as the `manager` property for delta rounds."""
+        if user_id not in self.users:
+            raise KeyError(user_id)
+        if manager_id is not None and (manager_id not in self.users or manager_id == user_id):
+            raise ValueError(f"{manager_id} cannot manage {user_id}")
+        current = self.managers.get(user_id)
+        if current == manager_id:
+            return
+        if manager_id is None:
+            self.managers.pop(user_id)
+            if current is not None:
+                self._former_managers[user_id] = current
+        else:
+            self.managers[user_id] = manager_id
+        self._touch(user_id, ["manager"])
+
+    def former_manager(self, user_id: str) -> str | None:
+        """The manager last taken away from a user (for a delta round's `@removed` entry)."""
+        return self._former_managers.get(user_id)
 
     # -- groups ----------------------------------------------------------------------------
 
@@ -338,4 +365,5 @@ def generate_tenant(
         members=population.members,
         admin_user_id=population.users[0]["id"] if population.users else None,
         mailboxes=dict.fromkeys(population.shared_mailbox_ids, "shared"),
+        managers=population.managers,
     )

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from entra.errors import EntraError, GraphRequestError
 from entra.graph import GraphClient
-from entra.types import LICENSES, USER_SELECT, EntraUser, RemovedUser
+from entra.types import LICENSES, MANAGER, USER_SELECT, EntraUser, RemovedUser
 from models import ConnectionStatus, RunStatus, SyncMode, SyncRun, TenantConnection
 from services.sync.config import SyncConfig
 from services.sync.scope import edited_in_product, linked_object_ids
@@ -77,6 +77,19 @@ def user_select(config: SyncConfig) -> tuple[str, ...]:
     return USER_SELECT
 
 
+def syncs_manager(config: SyncConfig) -> bool:
+    """Whether a round reads each user's manager: only when the managerEmail field rule syncs
+    it (issue 6). The default import never asks Graph for managers (pages of 999, no expand)."""
+    return "manager_email" in config.field_plan.extras
+
+
+def delta_select(config: SyncConfig) -> tuple[str, ...]:
+    """What a delta link of this configuration tracks: `user_select`, and `manager` (answered
+    as `manager@delta`) when the manager is synced. /users takes `$expand` instead."""
+    select = user_select(config)
+    return (*select, MANAGER) if syncs_manager(config) else select
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """One batch of a round: users to plan, `@removed` entries to log (never applied, S5), and on
@@ -88,7 +101,11 @@ class Chunk:
 
 
 async def full_round(
-    graph: GraphClient, graph_url: str, select: Sequence[str] = USER_SELECT
+    graph: GraphClient,
+    graph_url: str,
+    select: Sequence[str] = USER_SELECT,
+    *,
+    manager: bool = False,
 ) -> AsyncIterator[Chunk]:
     """Every user, from `/users` pages of 999, then a delta link for the next incremental round.
 
@@ -97,15 +114,19 @@ async def full_round(
     A fresh `/users/delta` round would carry the same users and its own link, but in pages of
     about 200: five times the requests (bench/RESULTS.md, "Incremental sync"). Should Graph
     refuse `latest`, the round is read that way instead.
+
+    `manager` (issue 6) expands each user's manager on /users (pages of 100, Graph's limit with
+    $expand) and tracks `manager` in the delta link.
     """
+    tracked = (*select, MANAGER) if manager else select
     try:
-        link = await latest_link(graph, graph_url, select)
+        link = await latest_link(graph, graph_url, tracked)
     except GraphRequestError as exc:
         log.warning("Graph refused $deltatoken=latest (%s); reading a fresh delta round", exc)
-        async for chunk in delta_round(graph, None, select):
+        async for chunk in delta_round(graph, None, tracked, manager=manager):
             yield chunk
         return
-    async for users in graph.iter_user_pages(select=select):
+    async for users in graph.iter_user_pages(select=select, manager=manager):
         yield Chunk(users)
     yield Chunk([], delta_link=link)
 
@@ -122,13 +143,18 @@ async def latest_link(
 
 
 async def delta_round(
-    graph: GraphClient, link: str | None, select: Sequence[str] = USER_SELECT
+    graph: GraphClient,
+    link: str | None,
+    select: Sequence[str] = USER_SELECT,
+    *,
+    manager: bool = False,
 ) -> AsyncIterator[Chunk]:
     """A delta round from `link` (a fresh one from None, reading `select`), pages merged into
-    batches of about BATCH_USERS. Raises DeltaTokenExpired when the link is no longer valid."""
+    batches of about BATCH_USERS; `manager` reads `manager@delta` (ids only: see
+    services/sync/managers.py). Raises DeltaTokenExpired when the link is no longer valid."""
     users: list[EntraUser] = []
     removed: list[RemovedUser] = []
-    async for page in graph.delta_pages(link, select=select):
+    async for page in graph.delta_pages(link, select=select, manager=manager):
         users.extend(page.users)
         removed.extend(page.removed)
         if page.delta_link is not None:
@@ -183,17 +209,24 @@ async def _last_round_start(conn: TenantConnection) -> datetime | None:
 
 
 async def users_by_id(
-    graph: GraphClient, ids: Sequence[str], select: Sequence[str] = USER_SELECT
+    graph: GraphClient,
+    ids: Sequence[str],
+    select: Sequence[str] = USER_SELECT,
+    *,
+    manager: bool = False,
 ) -> AsyncIterator[list[EntraUser]]:
     """The current state of these users, in batches of up to BATCH_USERS; ids Graph no longer
     knows (deleted meanwhile) are left out. `/users?$filter=id in (...)`, IDS_PER_REQUEST ids a
-    request, ID_LOOKUPS_AT_ONCE requests at once. Raises the GraphError subtypes."""
+    request, ID_LOOKUPS_AT_ONCE requests at once; `manager` expands each user's manager. Raises
+    the GraphError subtypes."""
     gate = asyncio.Semaphore(ID_LOOKUPS_AT_ONCE)
 
     async def lookup(chunk: Sequence[str]) -> list[EntraUser]:
         found: list[EntraUser] = []
         async with gate:
-            async for page in graph.iter_user_pages(select=select, filter=_id_filter(chunk)):
+            async for page in graph.iter_user_pages(
+                select=select, filter=_id_filter(chunk), manager=manager
+            ):
                 found.extend(page)
         return found
 

@@ -31,12 +31,14 @@ from services.sync.delta import (
     full_round,
     ids_to_look_up,
     keep_link,
+    syncs_manager,
     user_select,
     users_by_id,
 )
 from services.sync.delta import _last_round_start as last_round_start
 from services.sync.guard import GuardTripped, MassChangeCount
 from services.sync.lifecycle_run import LifecycleRun
+from services.sync.managers import ManagerResolver, resolve_managers
 from services.sync.progress import RunProgress
 from services.sync.review import ReviewBook
 from services.sync.review_store import load_book, waiting_count
@@ -168,7 +170,7 @@ async def _round(
     chunks: asyncio.Queue[_Item] = asyncio.Queue(maxsize=PAGES_AHEAD)
     # Fetching starts at once: loading the scope and resolving groups overlap the first pages.
     tasks: list[asyncio.Task[Any]] = [
-        _start_pages(run, _source(rt, graph, choice, config), chunks),
+        _start_pages(run, _source(rt, graph, choice, config, conn), chunks),
         asyncio.create_task(_heartbeat(run), name=f"sync-run-{run.id}-heartbeat"),
     ]
     counting = None
@@ -264,7 +266,7 @@ async def _round(
                 replay = kept
             else:
                 chunks = asyncio.Queue(maxsize=PAGES_AHEAD)
-                tasks.append(_start_pages(run, _source(rt, graph, choice, config), chunks))
+                tasks.append(_start_pages(run, _source(rt, graph, choice, config, conn), chunks))
             if full and (replay is None or planner.planned_counts.get("created")):
                 # The check's creations sit in its index under provisional ids: the writes
                 # start from the scope as stored, loaded once the check's index is let go.
@@ -307,11 +309,21 @@ async def _round(
 
 
 def _source(
-    rt: Runtime, graph: GraphClient, choice: RoundChoice, config: SyncConfig
+    rt: Runtime,
+    graph: GraphClient,
+    choice: RoundChoice,
+    config: SyncConfig,
+    conn: TenantConnection,
 ) -> AsyncIterator[Chunk]:
-    if choice.mode is SyncMode.FULL:
-        return full_round(graph, rt.graph_url, user_select(config))
-    return delta_round(graph, choice.link)
+    manager = syncs_manager(config)  # issue 6: only when the managerEmail rule syncs it
+    full = choice.mode is SyncMode.FULL
+    if full:
+        source = full_round(graph, rt.graph_url, user_select(config), manager=manager)
+    else:
+        source = delta_round(graph, choice.link, manager=manager)
+    if not manager:
+        return source
+    return resolve_managers(source, ManagerResolver(conn, config, graph, remember=not full))
 
 
 def _start_pages(
@@ -443,7 +455,9 @@ async def _look_up_unchanged(
         return
     log.info("sync run %s: looking up %d users Entra did not change", run.id, len(wanted))
     await progress.phase("delta: lookups")
-    async for users in users_by_id(graph, wanted, user_select(config)):
+    async for users in users_by_id(
+        graph, wanted, user_select(config), manager=syncs_manager(config)
+    ):
         _check_cancel(progress)
         await applier.apply(users)
     _check_cancel(progress)

@@ -21,6 +21,7 @@ from services.errors import ConnectionNotReady, EntraUserNotFound, InvalidInput
 from services.runtime import Runtime
 from services.sync.batch import SeenKeys
 from services.sync.config import SyncConfig, classification_key
+from services.sync.delta import syncs_manager, user_select
 from services.sync.lifecycle import Transition
 from services.sync.lifecycle_run import LifecycleRun
 from services.sync.planner import Decision, DecisionKind, match, plan_user
@@ -123,9 +124,10 @@ async def explain_user(
         raise ConnectionNotReady("NOT_CONFIGURED", "configure the import first (configureImport)")
     config = await sync_config(conn)
     async with graph_for(rt, conn) as graph:
-        user = await graph.get_user(key)
+        manager = syncs_manager(config)  # issue 6: read only when the managerEmail rule syncs it
+        user = await graph.get_user(key, select=user_select(config), manager=manager)
         if user is None and email is not None:
-            user = await graph.find_user_by_mail(key)
+            user = await graph.find_user_by_mail(key, select=user_select(config), manager=manager)
         if user is None:
             raise EntraUserNotFound(key)
         groups, members = await _membership(graph, config, user)

@@ -16,8 +16,6 @@ from typing import NamedTuple
 CORE_FIELDS: tuple[str, ...] = ("first_name", "last_name", "job_title", "phone", "mobile")
 # Written only by connections whose field rules sync them (EndUser columns of the same names).
 OPTIONAL_FIELDS: tuple[str, ...] = ("department", "office", "display_name", "manager_email")
-# Fields whose rule can be set but whose value the Graph client does not read yet.
-UNREAD_FIELDS = frozenset({"manager_email"})
 
 OVERWRITE = "OVERWRITE"
 CREATE_ONLY = "CREATE_ONLY"
@@ -57,9 +55,7 @@ class FieldPlan:
 
 def compile_field_rules(rules: Mapping[str, str]) -> FieldPlan:
     """The plan of a complete rule mapping (every field of CORE_FIELDS and OPTIONAL_FIELDS)."""
-    extras = tuple(
-        name for name in OPTIONAL_FIELDS if rules[name] != NOT_SYNCED and name not in UNREAD_FIELDS
-    )
+    extras = tuple(name for name in OPTIONAL_FIELDS if rules[name] != NOT_SYNCED)
     return FieldPlan(
         keep_when_blank=frozenset(n for n in CORE_FIELDS if rules[n] == KEEP_WHEN_BLANK),
         fixed=frozenset(n for n in CORE_FIELDS if rules[n] in (CREATE_ONLY, NOT_SYNCED)),

@@ -21,6 +21,7 @@ from services.sync.rules import (
     email_key,
     entra_email,
     filter_reason,
+    manager_known,
     normalize_email,
     route,
     sanitize,
@@ -221,7 +222,7 @@ def plan_user(
     extra = None
     if plan.extras:  # issue 6: optional fields an admin chose to sync
         more = list(trims)
-        extra = sanitize_extra(user, plan, more)
+        extra = sanitize_extra(user, plan, more, config.match_attribute)
         trims = tuple(more)
     # Stored as Graph spells the two documented types, so padding or case never rewrites a user.
     user_type = _USER_TYPE_NAMES.get(user_type_of(user) or "", user.user_type)
@@ -259,6 +260,9 @@ def plan_user(
     if changes:
         new_fields = old_fields._replace(**{name: new for name, (_, new) in changes.items()})
     if extra is not None:
+        if "manager_email" in plan.extra_rules and not manager_known(user):
+            # A delta round that did not report the manager: nothing to compare it with.
+            extra = extra._replace(manager_email=stored.manager_email)
         extra = field_changes(plan, stored.extra(), extra, changes)
     new_email = (
         apply_s7_email(stored.email, stored.entra_last_email, email)

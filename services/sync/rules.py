@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import NamedTuple
 
-from entra.types import EntraUser
+from entra.types import EntraUser, ManagerRef
 from services.sync.config import SyncConfig, UserType, classification_key
 from services.sync.fields import Extra, FieldPlan
 from services.sync.reasons import SkipReason, Trim, TrimReason
@@ -105,15 +105,32 @@ def entra_email(user: EntraUser, match_attribute: str) -> str | None:
     cannot be decoded reliably (the `_` may be part of the local part), so the guest's `mail`
     (its real address) is used instead. `MAIL` mode uses `mail`. Blank counts as missing.
     """
+    return address_of(user.mail, user.user_principal_name, match_attribute)
+
+
+def address_of(mail: str | None, upn: str | None, match_attribute: str) -> str | None:
+    """`entra_email` on the two properties (also used for a user's manager, issue 6)."""
     if match_attribute == "MAIL":
-        value = user.mail
+        value = mail
     else:
-        value = user.user_principal_name
+        value = upn
         if value is not None and "#" in value and "#ext#" in value.casefold():
-            value = user.mail
+            value = mail
     if value is None or not value.strip():
         return None
     return value
+
+
+def manager_address(manager: ManagerRef, match_attribute: str) -> str:
+    """Issue 6's managerEmail: the manager's email as the product would store it for the manager
+    itself (S2: the match attribute, normalised), so that it names the manager's own end user;
+    "" for no manager or one without a usable address. An organizational contact as manager has
+    no UPN: its mail stands in under either match attribute."""
+    upn = manager.user_principal_name
+    if upn is None and manager.mail is not None:
+        upn = manager.mail
+    email = normalize_email(address_of(manager.mail, upn, match_attribute))
+    return email or ""
 
 
 def user_type_of(user: EntraUser) -> UserType | None:
@@ -297,9 +314,12 @@ def apply_s4(
     return changes
 
 
-def sanitize_extra(user: EntraUser, plan: FieldPlan, trims: list[Trim]) -> Extra:
+def sanitize_extra(
+    user: EntraUser, plan: FieldPlan, trims: list[Trim], match_attribute: str = "UPN"
+) -> Extra:
     """S11 for the optional fields a connection syncs (`plan.extras`): made storable like the
-    S4 fields, a Trim added to `trims` for each altered value; the others are ""."""
+    S4 fields, a Trim added to `trims` for each altered value; the others are "". The manager's
+    email is `manager_address` ("" when the manager is unknown: see `manager_known`)."""
     values = {"department": "", "office": "", "display_name": "", "manager_email": ""}
     for name in plan.extras:
         if name == "department":
@@ -309,9 +329,19 @@ def sanitize_extra(user: EntraUser, plan: FieldPlan, trims: list[Trim]) -> Extra
         elif name == "display_name":
             raw = user.display_name
         else:
-            continue  # manager_email: not read from Graph yet (fields.UNREAD_FIELDS)
+            manager = user.manager
+            if manager is not None and manager.resolved:
+                values[name] = manager_address(manager, match_attribute)
+            continue
         values[name] = _clean(name, raw, trims) if raw else ""
     return Extra(**values)
+
+
+def manager_known(user: EntraUser) -> bool:
+    """Whether Graph said who the user's manager is (issue 6). Not when a delta round left the
+    manager out (unchanged) or named one by an id the sync could not resolve: the stored
+    manager's email is then kept whatever the rule."""
+    return user.manager is not None and user.manager.resolved
 
 
 def apply_s7_email(stored_email: str, last_entra_email: str | None, incoming_email: str) -> str:

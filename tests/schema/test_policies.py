@@ -184,6 +184,51 @@ async def test_preview_then_save_and_the_run_applies_the_saved_policies(
     assert all(u["managerEmail"] == "" and u["office"] == "" for u in users)
 
 
+async def test_manager_email_previewed_then_saved_and_synced(
+    sim_client: httpx.AsyncClient, runtime: Runtime, sim: Simulator
+) -> None:
+    t = await make_account()
+    conn = await _connected(runtime, t)
+    cid = encode_id("TenantConnection", conn.id)
+    policies = {"fieldRules": [{"field": "managerEmail", "rule": "OVERWRITE"}]}
+    started = await gql(
+        sim_client, t.admin_key, PREVIEW, {"input": {"connectionId": cid, "policies": policies}}
+    )
+    run = started["data"]["previewSyncPolicies"]["run"]
+    assert {"field": "managerEmail", "rule": "OVERWRITE"} in run["proposedPolicies"]["fieldRules"]
+    await _wait(runtime, run["id"])
+    assert not await EndUser.exists(account_id=t.account.id)
+    saved = await gql(
+        sim_client,
+        t.admin_key,
+        UPDATE,
+        {"input": {"connectionId": cid, "policies": policies, "previewRunId": run["id"]}},
+    )
+    result = saved["data"]["updateSyncPolicies"]
+    assert result["__typename"] == "ConnectionPayload", result
+    assert {"field": "managerEmail", "rule": "OVERWRITE"} in result["connection"]["syncPolicies"][
+        "fieldRules"
+    ]
+    start = await gql(
+        sim_client,
+        t.admin_key,
+        "mutation($c: ID!) { startSync(input: {connectionId: $c}) { ... on SyncRunPayload { run { id } } } }",
+        {"c": cid},
+    )
+    await _wait(runtime, start["data"]["startSync"]["run"]["id"])
+    tenant = sim.tenant("contoso.example")
+    upn = {u["id"]: u["userPrincipalName"].casefold() for u in tenant.users.values()}
+    expected = {upn[report]: upn[boss] for report, boss in tenant.managers.items() if report in upn}
+    users = [
+        e["node"]
+        for e in (await gql(sim_client, t.tech_key, END_USERS))["data"]["endUsers"]["edges"]
+    ]
+    with_manager = [u for u in users if u["managerEmail"]]
+    assert with_manager
+    for user in with_manager:
+        assert user["managerEmail"].casefold() == expected[user["email"].casefold()]
+
+
 async def _errors(
     client: httpx.AsyncClient, key: str, cid: str, policies: dict[str, Any]
 ) -> list[tuple[str, str | None]]:
@@ -215,7 +260,7 @@ async def test_invalid_policies_are_typed_errors_and_save_nothing(
             },
             "fieldRules",
         ),
-        ({"fieldRules": [{"field": "managerEmail", "rule": "OVERWRITE"}]}, "fieldRules"),
+        ({"fieldRules": [{"field": "managerMail", "rule": "OVERWRITE"}]}, "fieldRules"),
         ({"includeDomains": ["not a domain"]}, "includeDomains"),
         ({"includeDomains": ["contoso"]}, "includeDomains"),
         ({"excludeDomains": ["a@b.com"]}, "excludeDomains"),
@@ -310,7 +355,7 @@ def test_readme_policy_examples_are_valid_operations() -> None:
     readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text()
     section = readme.split("## Sync policies: filters and field rules", 1)[1].split("\n## ", 1)[0]
     examples = re.findall(r"```graphql\n(.*?)```", section, re.S)
-    assert len(examples) == 2
+    assert len(examples) == 3
     compiled = build_schema()._schema
     for example in examples:
         assert validate(compiled, parse(example)) == []

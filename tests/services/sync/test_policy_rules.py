@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from entra.types import EntraUser
+from entra.types import NO_MANAGER, EntraUser, ManagerRef
 from services.sync import DecisionKind, ScopeIndex, SkipReason, plan_user
 from services.sync.batch import counter_for
 from services.sync.config import DEFAULT_FIELD_RULES, DEFAULT_POLICIES, Policies, SyncConfig
 from services.sync.fields import NO_EXTRA, Extra, compile_field_rules, compile_filters
 from services.sync.planner import stored_user_after
-from services.sync.rules import filter_reason, policy_filter_reason
+from services.sync.rules import filter_reason, manager_address, policy_filter_reason
 
 from .data import entra_user, linked, site_config
 
@@ -266,11 +266,66 @@ def test_optional_fields_are_cut_to_their_columns() -> None:
     assert [t.field for t in decision.trims] == ["display_name"]
 
 
-def test_manager_email_is_not_read_whatever_its_rule() -> None:
+BOSS = ManagerRef("boss-1", "Boss.Mail@contoso.com", "boss.upn@contoso.com")
+
+
+def test_manager_email_is_the_managers_match_attribute_on_creation() -> None:
     config = with_policies(field_rules={"manager_email": "OVERWRITE"})
-    assert config.field_plan.extras == ()
-    assert plan(entra_user(), config).extra is None
+    assert config.field_plan.extras == ("manager_email",)
+    decision = plan(entra_user(manager=BOSS), config)
+    assert decision.extra is not None and decision.extra.manager_email == "boss.upn@contoso.com"
+    assert decision.changes["manager_email"] == ("", "boss.upn@contoso.com")
+    by_mail = site_config(
+        match_attribute="MAIL", policies=Policies(field_rules={"manager_email": "OVERWRITE"})
+    )
+    decision = plan(entra_user(manager=BOSS), by_mail)
+    assert decision.extra is not None and decision.extra.manager_email == "Boss.Mail@contoso.com"
+    # A guest manager's #EXT# UPN is no address: its mail, as for the guest's own end user.
+    guest = ManagerRef("g", "ann@fabrikam.com", "ann_fabrikam.com#EXT#@contoso.com")
+    assert manager_address(guest, "UPN") == "ann@fabrikam.com"
+    # An organizational contact has no UPN; an unusable address is no address.
+    assert manager_address(ManagerRef("c", "c@partner.com", None), "UPN") == "c@partner.com"
+    assert manager_address(ManagerRef("x", "not an address", None), "MAIL") == ""
+    assert manager_address(NO_MANAGER, "UPN") == ""
+
+
+def test_default_rules_never_read_the_manager() -> None:
+    decision = plan(entra_user(manager=BOSS), site_config())
+    assert decision.extra is None and "manager_email" not in decision.changes
     assert NO_EXTRA.manager_email == ""
+
+
+@pytest.mark.parametrize(
+    ("rule", "manager", "expected"),
+    [
+        ("OVERWRITE", BOSS, "boss.upn@contoso.com"),
+        ("OVERWRITE", NO_MANAGER, ""),
+        ("KEEP_WHEN_BLANK", BOSS, "boss.upn@contoso.com"),
+        ("KEEP_WHEN_BLANK", NO_MANAGER, "old@contoso.com"),
+        ("CREATE_ONLY", BOSS, "old@contoso.com"),
+        # Not reported (a delta round where it did not change) or not resolved: kept.
+        ("OVERWRITE", None, "old@contoso.com"),
+        ("OVERWRITE", ManagerRef("boss-1", resolved=False), "old@contoso.com"),
+    ],
+)
+def test_manager_email_rules_on_update(rule: str, manager: Any, expected: str) -> None:
+    config = with_policies(field_rules={"manager_email": rule})
+    user = entra_user(manager=manager)
+    stored = linked(user, user.user_principal_name or "", manager_email="old@contoso.com")
+    decision = plan(user, config, stored)
+    if expected == "old@contoso.com":
+        assert decision.kind is DecisionKind.UNCHANGED
+    else:
+        assert decision.kind is DecisionKind.UPDATE
+        assert decision.changes == {"manager_email": ("old@contoso.com", expected)}
+        assert stored_user_after(decision).manager_email == expected
+
+
+def test_unknown_manager_on_creation_is_blank() -> None:
+    config = with_policies(field_rules={"manager_email": "OVERWRITE"})
+    decision = plan(entra_user(manager=ManagerRef("boss-1", resolved=False)), config)
+    assert decision.extra is not None and decision.extra.manager_email == ""
+    assert "manager_email" not in decision.changes
 
 
 def test_unknown_field_or_rule_is_refused() -> None:
