@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from strawberry import relay
 
@@ -35,3 +36,13 @@ def decode_id(value: str, type_name: str) -> int | None:
 
 def encode_id(type_name: str, pk: int) -> str:
     return str(relay.GlobalID(type_name, str(pk)))
+
+
+async def account_rows(model: Any, node_ids: Iterable[str], account_id: int) -> list[Any]:
+    """Relay `resolve_nodes`: the rows of `model` for `node_ids` (their pks), in order, with
+    None for a malformed id, a missing row, or another account's row (A4). One query."""
+    pks = parse_pks(node_ids)
+    wanted = [pk for pk in pks if pk is not None]
+    rows = await model.filter(id__in=wanted, account_id=account_id)
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(pk) if pk is not None else None for pk in pks]

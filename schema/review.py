@@ -20,7 +20,7 @@ from schema.errors import (
     ValidationError,
     to_error,
 )
-from schema.ids import decode_id, encode_id, parse_pks
+from schema.ids import account_rows, decode_id, encode_id
 from schema.pagination import Connection, decode_cursor, page_size, to_connection
 from schema.types import EndUser, Info, Site
 from services import review
@@ -126,11 +126,8 @@ class ReviewItem(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        pks = parse_pks(node_ids)
-        wanted = [pk for pk in pks if pk is not None]
-        rows = await ItemModel.filter(id__in=wanted, account_id=info.context.who.account_id)
-        by_id = {r.id: r for r in rows}
-        return [cls.from_model(by_id[pk]) if pk in by_id else None for pk in pks]
+        rows = await account_rows(ItemModel, node_ids, info.context.who.account_id)
+        return [cls.from_model(row) if row is not None else None for row in rows]
 
 
 @strawberry.type
