@@ -486,7 +486,7 @@ async function connectionView(root, id) {
   let following = null;
   onLeave(() => following && following.stop());
   const review = reviewCard(c);
-  const policies = policiesCard(c, { onLeave, onSaved: () => refreshRuns() });
+  const policies = policiesCard(c, { onLeave, onSaved: () => review.load(), onPreview: () => refreshRuns() });
 
   async function refreshRuns() {
     try {
@@ -691,9 +691,9 @@ async function connectionView(root, id) {
       h("section", { class: "card" }, h("h2", {}, "Schedule"), scheduleForm(c)),
     ),
     review.el,
+    h("section", {}, h("h2", {}, "Runs"), runsArea),
     policies.el,
     explainCard(c),
-    h("section", {}, h("h2", {}, "Runs"), runsArea),
   );
   await review.load();
   const runs = await refreshRuns();

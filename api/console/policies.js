@@ -34,17 +34,16 @@ export function reviewCard(conn, { onCount = () => {} } = {}) {
   const box = messageBox();
   const body = h("div", {}, spinner("Loading the review queue…"));
   const count = h("span", { class: "badge plain", hidden: true });
+  const intro = h("p", { class: "muted" });
+  const introWords = () =>
+    conn.syncPolicies && conn.syncPolicies.reviewConflicts
+      ? `Cases the sync did not decide on its own: it writes nothing to these ${w.users} until someone chooses. The next sync follows the choice.`
+      : `Review is off for this connection: the sync decides ambiguous cases as the rules say. Turn on "Send ambiguous matches to review" in the sync policies to decide them here.`;
   const el = h(
     "section",
     { class: "card review", "aria-labelledby": titleId },
     h("div", { class: "row" }, h("h2", { id: titleId }, "Needs review"), count),
-    h(
-      "p",
-      { class: "muted" },
-      conn.syncPolicies && conn.syncPolicies.reviewConflicts
-        ? `Cases the sync did not decide on its own: it writes nothing to these ${w.users} until someone chooses. The next sync follows the choice.`
-        : `Review is off for this connection: the sync decides ambiguous cases as the rules say. Turn on "Send ambiguous matches to review" in the sync policies to decide them here.`,
-    ),
+    intro,
     box.el,
     body,
   );
@@ -128,6 +127,7 @@ export function reviewCard(conn, { onCount = () => {} } = {}) {
   }
 
   async function load() {
+    replace(intro, introWords());
     try {
       items = [];
       let after = null;
@@ -175,6 +175,10 @@ const LIFECYCLE_POLICY_WORDS = {
   MARK_INACTIVE: "Mark them inactive (never deleted; active again when they return)",
 };
 
+function lowerFirst(text) {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
 function listWords(list, none) {
   return list.length ? list.join(", ") : h("span", { class: "muted" }, none);
 }
@@ -194,7 +198,7 @@ function policySummary(p) {
     ["Leave out names matching", listWords(p.exclusionPatterns, "None")],
     [
       "Fields",
-      h("ul", { class: "plain" }, p.fieldRules.map((r) => h("li", {}, `${FIELD_NAMES[r.field] || r.field}: ${(RULE_WORDS[r.rule] || r.rule).toLowerCase()}`))),
+      h("ul", { class: "plain" }, p.fieldRules.map((r) => h("li", {}, `${FIELD_NAMES[r.field] || r.field}: ${lowerFirst(RULE_WORDS[r.rule] || r.rule)}`))),
     ],
   ];
   return h("dl", { class: "summary policies" }, items.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v))));
@@ -207,7 +211,7 @@ const POLICY_ERRORS = "... on ValidationError { field }";
  * (previewSyncPolicies: a dry run, followed live, with its counts and change log) and saves
  * them with that preview's id (updateSyncPolicies). Typed errors show in the card.
  */
-export function policiesCard(conn, { onLeave, onSaved = () => {} }) {
+export function policiesCard(conn, { onLeave, onSaved = () => {}, onPreview = () => {} }) {
   const titleId = uid("pol");
   const box = messageBox();
   const summary = h("div", {}, policySummary(conn.syncPolicies));
@@ -352,6 +356,7 @@ export function policiesCard(conn, { onLeave, onSaved = () => {} }) {
         const ok = run.status === "SUCCEEDED";
         if (ok) preview = { runId, proposed: JSON.stringify(proposed) };
         previewArea.append(previewResult(run));
+        onPreview(run);
       });
     });
     saveBtn.addEventListener("click", async () => {
@@ -421,7 +426,7 @@ const EXPLAIN = `query($c: ID!, $email: String) { explainUser(connectionId: $c, 
 const MATCH_WORDS = {
   LINK: "By its link: this Entra user was synced into it before.",
   EMAIL: "By email.",
-  NONE: "No user of the product has this email.",
+  NONE: "No {user} has this email yet.",
   AMBIGUOUS: "Not decided: several users could be meant.",
 };
 
@@ -443,6 +448,7 @@ const CHANGE_FIELD_WORDS = {
   user_type: "User type",
   account_enabled: "Enabled",
   entra_object_id: "Entra object id",
+  source: "Source",
 };
 
 function fieldLabel(name) {
@@ -475,7 +481,7 @@ function explanation(x) {
     matchEl = h(
       "span",
       {},
-      MATCH_WORDS[m.by] || m.by,
+      (MATCH_WORDS[m.by] || m.by).replace("{user}", w.user),
       who,
       m.reasonMessage ? ` ${sentence(m.reasonMessage)}` : "",
       m.by === "AMBIGUOUS" && m.candidates.length

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from models import (
+    AccountMode,
     EndUser,
     InactiveReason,
     ReviewItem,
@@ -179,7 +180,7 @@ async def test_console_review_queue_is_listed_counted_and_resolved_by_an_admin_o
         await expect(items.nth(1)).to_contain_text("Routed to site")
         await card.scroll_into_view_if_needed()
         await page.mouse.move(1, 1)
-        await card.screenshot(path=str(shots / "17-needs-review.png"))
+        await card.screenshot(path=str(shots / "17-needs-review.png"), animations="disabled")
         await items.first.get_by_role("button", name="Link to pat@contoso.example in HQ").click()
         await expect(card.get_by_role("status")).to_contain_text(
             "Linked pat@contoso.example to the user in HQ"
@@ -273,7 +274,11 @@ async def test_console_end_users_show_inactive_and_pins_and_an_admin_changes_the
         await page.get_by_role("button", name="Show").click()
         await expect(table.get_by_role("row")).to_have_count(4)
         await page.mouse.move(1, 1)
-        await page.screenshot(path=str(shots / "19-users-inactive-and-pins.png"), full_page=True)
+        await page.screenshot(
+            path=str(shots / "19-users-inactive-and-pins.png"),
+            full_page=True,
+            animations="disabled",
+        )
         await page.get_by_role("button", name="Mark active: Ada Here").click()
         await expect(page.get_by_role("status")).to_contain_text("Ada Here is active again.")
         await page.get_by_label("Pin for Ada Here").select_option(label="No pin")
@@ -299,7 +304,10 @@ async def test_console_sync_policies_are_previewed_then_saved_with_the_preview(
         await _open_connection(tech)
         card = tech.get_by_role("region", name="Sync policies")
         await expect(card).to_contain_text("Leave them as they are (default)")
-        await expect(card).to_contain_text("Phone: take entra's value, but a blank never erases")
+        await expect(tech.get_by_role("region", name="Needs review")).to_contain_text(
+            "Review is off for this connection"
+        )
+        await expect(card).to_contain_text("Phone: take Entra's value, but a blank never erases")
         await expect(card.get_by_role("button", name="Edit sync policies")).to_be_disabled()
 
         page = await b.page(tenant.admin_key)
@@ -322,14 +330,18 @@ async def test_console_sync_policies_are_previewed_then_saved_with_the_preview(
         await expect(form).to_contain_text("Would mark inactive: 0")
         log = form.get_by_role("link", name="Open the preview's change log")
         await expect(log).to_have_attribute("href", re.compile(r"^#/runs/"))
+        runs = page.get_by_role("table", name="Runs, latest first")
+        await expect(runs.get_by_role("row").nth(1)).to_contain_text("Preview")
         preview = await SyncRun.filter(connection_id=conn.id).order_by("-id").first()
         assert preview is not None and preview.dry_run and preview.proposed_policies
         await page.mouse.move(1, 1)
-        await page.screenshot(path=str(shots / "18-sync-policies.png"), full_page=True)
+        await page.screenshot(
+            path=str(shots / "18-sync-policies.png"), full_page=True, animations="disabled"
+        )
         await form.get_by_role("button", name="Save these policies").click()
         await expect(card.get_by_role("status")).to_contain_text("Sync policies saved.")
         await expect(card).to_contain_text("svc-*, room-*")
-        await expect(card).to_contain_text("Department: always take entra's value")
+        await expect(card).to_contain_text("Department: always take Entra's value")
         saved = await TenantConnection.get(id=conn.id)
         assert saved.filter_enabled_only
         assert list(saved.exclusion_patterns) == ["svc-*", "room-*"]
@@ -347,9 +359,9 @@ async def test_console_sync_policies_are_previewed_then_saved_with_the_preview(
         await expect(card).to_contain_text("Mark them inactive")
         saved = await TenantConnection.get(id=conn.id)
         assert saved.lifecycle_policy == "MARK_INACTIVE" and saved.review_conflicts
-        await expect(page.get_by_role("region", name="Needs review")).to_contain_text(
-            "Nothing waits for review."
-        )
+        review = page.get_by_role("region", name="Needs review")
+        await expect(review).to_contain_text("Cases the sync did not decide on its own")
+        await expect(review).to_contain_text("Nothing waits for review.")
 
 
 async def test_console_explains_a_user_in_plain_words_to_any_role(
@@ -358,7 +370,7 @@ async def test_console_explains_a_user_in_plain_words_to_any_role(
     from playwright.async_api import expect
 
     shots = _shots(tmp_path)
-    tenant = await make_account(name="Contoso IT")
+    tenant = await make_account(name="Northwind MSP", mode=AccountMode.MSP)
     hq = await make_site(tenant.account, "HQ")
     await _configured(console_server, tenant, hq)
     members = sorted(
@@ -384,8 +396,8 @@ async def test_console_explains_a_user_in_plain_words_to_any_role(
             await card.get_by_role("button", name="Explain").click()
             explained = card.locator("dl.explanation")
             await expect(explained).to_contain_text("Let in: a member")
-            await expect(explained).to_contain_text("Every user of this connection goes to HQ.")
-            await expect(explained).to_contain_text("No user of the product has this email.")
+            await expect(explained).to_contain_text("Every contact of this connection goes to HQ.")
+            await expect(explained).to_contain_text("No contact has this email yet.")
             await expect(explained).to_contain_text("Would create it in HQ.")
 
             await email.fill(str(known["userPrincipalName"]))
@@ -396,7 +408,9 @@ async def test_console_explains_a_user_in_plain_words_to_any_role(
             if key == tenant.admin_key:
                 await card.scroll_into_view_if_needed()
                 await page.mouse.move(1, 1)
-                await card.screenshot(path=str(shots / "20-explain-a-user.png"))
+                await card.screenshot(
+                    path=str(shots / "20-explain-a-user.png"), animations="disabled"
+                )
 
             await email.fill("nobody@contoso.example")
             await card.get_by_role("button", name="Explain").click()
