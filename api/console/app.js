@@ -985,7 +985,9 @@ async function usersView(root, params) {
           { input: { endUserId: u.id, pin: pin.value || null } },
         );
         const changed = expect(res.setEndUserPin, "SetEndUserPinPayload").endUser;
-        tr.replaceWith(userRow(changed));
+        const row = userRow(changed);
+        tr.replaceWith(row);
+        row.querySelector("select").focus();
         box.info(changed.pin ? `${name}: ${PIN_DONE[changed.pin]}` : `${name}: pin removed; the connection's policies apply again.`);
       }).then(() => {
         if (!pin.isConnected) return;
@@ -1001,6 +1003,7 @@ async function usersView(root, params) {
         const changed = expect(res.setEndUserActive, "SetEndUserActivePayload").endUser;
         const row = userRow(changed);
         tr.replaceWith(row);
+        row.querySelector("button").focus();
         box.info(changed.active ? `${name} is active again.` : `${name} is marked inactive; no sync makes it active again.`);
       }),
     );

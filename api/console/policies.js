@@ -113,6 +113,11 @@ export function reviewCard(conn, { onCount = () => {} } = {}) {
       items = items.filter((i) => i.id !== item.id);
       draw();
       box.info(DONE_WORDS[resolution](item, candidate));
+      // The item (and the button pressed) is gone: keep the focus in the card.
+      const next = body.querySelector("li h3");
+      const target = next || el.querySelector("h2");
+      target.setAttribute("tabindex", "-1");
+      target.focus();
     });
   }
 
@@ -232,6 +237,7 @@ export function policiesCard(conn, { onLeave, onSaved = () => {}, onPreview = ()
   let following = null;
   onLeave(() => following && following.stop());
   editBtn.addEventListener("click", () => {
+    box.clear();
     editor.hidden = false;
     editBtn.hidden = true;
     replace(editor, policyForm(conn.syncPolicies));

@@ -187,6 +187,7 @@ async def test_console_review_queue_is_listed_counted_and_resolved_by_an_admin_o
         )
         await expect(items).to_have_count(1)
         await expect(card).to_contain_text("1 waiting")
+        await expect(items.first.get_by_role("heading")).to_be_focused()
         await items.first.get_by_role("button", name="Create new in HQ").click()
         await expect(card.get_by_role("status")).to_contain_text(
             "The next sync creates a new user for sam@contoso.example in HQ"
@@ -267,6 +268,7 @@ async def test_console_end_users_show_inactive_and_pins_and_an_admin_changes_the
         assert ada.pin is UserPin.KEEP_ACTIVE
         await page.get_by_role("button", name="Mark inactive: Ada Here").click()
         await expect(page.get_by_role("status")).to_contain_text("Ada Here is marked inactive")
+        await expect(page.get_by_role("button", name="Mark active: Ada Here")).to_be_focused()
         await expect(ada_row).to_contain_text("It was marked inactive in the product.")
         await ada.refresh_from_db()
         assert not ada.active and ada.inactive_reason is InactiveReason.MANUAL
@@ -347,8 +349,9 @@ async def test_console_sync_policies_are_previewed_then_saved_with_the_preview(
         assert list(saved.exclusion_patterns) == ["svc-*", "room-*"]
         assert saved.field_rules.get("department") == "OVERWRITE"
 
-        # Lifecycle and review need no preview; an edit after a preview makes it stale.
+        # Lifecycle and review need no preview.
         await card.get_by_role("button", name="Edit sync policies").click()
+        await expect(card.get_by_role("status")).to_have_count(0)
         form = card.get_by_role("form", name="Edit sync policies")
         await form.get_by_label(
             "Users disabled, deleted or out of scope in Entra ID"
