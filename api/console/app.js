@@ -11,6 +11,7 @@ import {
   confirmDialog,
   ctx,
   entraMark,
+  INACTIVE_REASONS,
   intervalWords,
   loadAllSites,
   MASS_CHANGE_FIELDS,
@@ -24,6 +25,7 @@ import {
   statusBadge,
   WORDS,
 } from "./ui.js";
+import { explainCard, POLICY_FIELDS, policiesCard, reviewCard } from "./policies.js";
 import { wizardView } from "./wizard.js";
 
 const top = document.getElementById("top");
@@ -228,6 +230,7 @@ function connectionCard(c) {
       h("h3", {}, h("a", { href: `#/connections/${c.id}` }, c.tenantName || "Tenant not signed in yet")),
       statusBadge(c.status),
       h("span", { class: "badge plain" }, scopeWords(c)),
+      c.reviewWaiting ? h("span", { class: "badge warn" }, `${c.reviewWaiting.toLocaleString("en")} waiting for review`) : null,
     ),
     c.statusMessage ? h("p", { class: "muted" }, sentence(c.statusMessage)) : null,
     h(
@@ -460,7 +463,7 @@ function runsTable(runs) {
 }
 
 async function connectionView(root, id) {
-  const data = await gql(`query($id: ID!) { node(id: $id) { __typename ... on TenantConnection { ${CONNECTION_FIELDS} } } }`, { id });
+  const data = await gql(`query($id: ID!) { node(id: $id) { __typename ... on TenantConnection { ${CONNECTION_FIELDS} ${POLICY_FIELDS} } } }`, { id });
   const c = data.node;
   if (!c || c.__typename !== "TenantConnection") {
     replace(root, h("h1", { tabindex: "-1" }, "Connection not found"), h("p", {}, h("a", { href: "#/connections" }, "Back to the connections")));
@@ -482,6 +485,8 @@ async function connectionView(root, id) {
 
   let following = null;
   onLeave(() => following && following.stop());
+  const review = reviewCard(c);
+  const policies = policiesCard(c, { onLeave, onSaved: () => review.load(), onPreview: () => refreshRuns() });
 
   async function refreshRuns() {
     try {
@@ -526,6 +531,7 @@ async function connectionView(root, id) {
           h("div", { class: "actions" }, h("a", { class: "button secondary", href: `#/runs/${runId}` }, "Open the change log")),
         );
         refreshRuns();
+        review.load();
       })
       .catch((err) => box.error(err.message));
   }
@@ -684,8 +690,12 @@ async function connectionView(root, id) {
       h("section", { class: "card" }, h("h2", {}, "Import settings"), configSummary(c.configuration, c.scope)),
       h("section", { class: "card" }, h("h2", {}, "Schedule"), scheduleForm(c)),
     ),
+    review.el,
     h("section", {}, h("h2", {}, "Runs"), runsArea),
+    policies.el,
+    explainCard(c),
   );
+  await review.load();
   const runs = await refreshRuns();
   const active = runs.find((r) => !TERMINAL.has(r.status));
   if (active) follow(active.id, active.dryRun);
@@ -899,6 +909,28 @@ async function sitesView(root, params) {
 
 // --- end users -----------------------------------------------------------------------------
 
+const END_USER_FIELDS = "id email firstName lastName jobTitle source userType lastSyncedAt active inactiveReason inactiveSince pin site { id name }";
+
+const PIN_WORDS = { "": "No pin", KEEP_ACTIVE: "Keep active", EXCLUDE: "Exclude from sync" };
+const PIN_BADGES = { KEEP_ACTIVE: "Pinned: keep active", EXCLUDE: "Pinned: excluded from sync" };
+const PIN_DONE = {
+  KEEP_ACTIVE: "pinned to stay active; no lifecycle policy marks it inactive.",
+  EXCLUDE: "excluded from sync; no sync changes it.",
+};
+
+/** Active, or Inactive with the reason (in words, and the date it became inactive). */
+function activeBadge(u) {
+  if (u.active) return h("span", { class: "badge ok small" }, "Active");
+  const why = INACTIVE_REASONS[u.inactiveReason] || "";
+  return h(
+    "span",
+    { class: "inactive" },
+    h("span", { class: "badge off small" }, "Inactive"),
+    why ? h("span", { class: "muted small inactive-reason" }, ` ${why}`) : null,
+    u.inactiveSince ? h("span", { class: "muted small" }, " Since ", timeEl(u.inactiveSince), ".") : null,
+  );
+}
+
 async function usersView(root, params) {
   const w = ctx.words;
   const sites = await loadAllSites();
@@ -912,24 +944,95 @@ async function usersView(root, params) {
     h("option", { value: "ENTRA", selected: params.get("source") === "ENTRA" }, "Imported from Entra ID"),
     h("option", { value: "MANUAL", selected: params.get("source") === "MANUAL" }, "Added by hand"),
   );
+  const state = h(
+    "select",
+    {},
+    h("option", { value: "" }, "Active and inactive"),
+    h("option", { value: "active", selected: params.get("state") === "active" }, "Active only"),
+    h("option", { value: "inactive", selected: params.get("state") === "inactive" }, "Inactive only"),
+  );
   const filters = h(
     "form",
     { class: "filters", role: "search", "aria-label": `Filter ${w.users}` },
     field("Name or email", search).wrap,
     field(w.Site, site).wrap,
     field("Source", source).wrap,
+    field("Status", state).wrap,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "Show")),
   );
   const tableArea = h("div", {}, spinner(`Loading ${w.users}…`));
   const pages = pager(() => load());
 
+  /** One row; its pin and active controls (ADMIN) change it in place. */
+  function userRow(u) {
+    const tr = h("tr", {});
+    const name = `${u.firstName} ${u.lastName}`.trim() || "(no name)";
+    const pin = adminOnly(
+      h(
+        "select",
+        { "aria-label": `Pin for ${name}` },
+        Object.entries(PIN_WORDS).map(([v, label]) => h("option", { value: v, selected: (u.pin || "") === v }, label)),
+      ),
+    );
+    const toggle = adminOnly(
+      h("button", { type: "button", class: "secondary small-button", "aria-label": `${u.active ? "Mark inactive" : "Mark active"}: ${name}` },
+        u.active ? "Mark inactive" : "Mark active"),
+    );
+    pin.addEventListener("change", () =>
+      busy(pin, box, async () => {
+        const res = await gql(
+          `mutation($input: SetEndUserPinInput!) { setEndUserPin(input: $input) { ${ERROR_FIELDS} ... on SetEndUserPinPayload { endUser { ${END_USER_FIELDS} } } } }`,
+          { input: { endUserId: u.id, pin: pin.value || null } },
+        );
+        const changed = expect(res.setEndUserPin, "SetEndUserPinPayload").endUser;
+        const row = userRow(changed);
+        tr.replaceWith(row);
+        row.querySelector("select").focus();
+        box.info(changed.pin ? `${name}: ${PIN_DONE[changed.pin]}` : `${name}: pin removed; the connection's policies apply again.`);
+      }).then(() => {
+        if (!pin.isConnected) return;
+        pin.value = u.pin || "";
+      }),
+    );
+    toggle.addEventListener("click", () =>
+      busy(toggle, box, async () => {
+        const res = await gql(
+          `mutation($input: SetEndUserActiveInput!) { setEndUserActive(input: $input) { ${ERROR_FIELDS} ... on SetEndUserActivePayload { endUser { ${END_USER_FIELDS} } } } }`,
+          { input: { endUserId: u.id, active: !u.active } },
+        );
+        const changed = expect(res.setEndUserActive, "SetEndUserActivePayload").endUser;
+        const row = userRow(changed);
+        tr.replaceWith(row);
+        row.querySelector("button").focus();
+        box.info(changed.active ? `${name} is active again.` : `${name} is marked inactive; no sync makes it active again.`);
+      }),
+    );
+    replace(
+      tr,
+      h("td", {}, h("span", { class: "name" }, name), u.userType === "Guest" ? h("span", { class: "badge plain small" }, "Guest") : null),
+      h("td", {}, u.email),
+      h("td", {}, u.site.name),
+      h("td", {}, u.jobTitle || h("span", { class: "muted" }, "—")),
+      h("td", {}, u.source === "ENTRA" ? entraMark() : h("span", { class: "muted" }, "Manual")),
+      h("td", {}, activeBadge(u), u.pin ? h("span", { class: "badge plain small" }, PIN_BADGES[u.pin]) : null),
+      h("td", {}, timeEl(u.lastSyncedAt)),
+      h("td", { class: "row-actions" }, pin, toggle),
+    );
+    return tr;
+  }
+
   async function load() {
     box.clear();
-    const filter = { siteId: site.value || null, source: source.value || null, search: search.value.trim() || null };
+    const filter = {
+      siteId: site.value || null,
+      source: source.value || null,
+      search: search.value.trim() || null,
+      active: state.value ? state.value === "active" : null,
+    };
     try {
       const data = await gql(
         `query($f: EndUserFilterInput, $after: String) { endUsers(filter: $f, first: 25, after: $after) {
-          nodes { id email firstName lastName jobTitle source userType lastSyncedAt site { id name } }
+          nodes { ${END_USER_FIELDS} }
           pageInfo { hasNextPage endCursor } } }`,
         { f: filter, after: pages.after },
       );
@@ -941,23 +1044,8 @@ async function usersView(root, params) {
               "table",
               { class: "list users" },
               h("caption", { class: "visually-hidden" }, w.Users),
-              h("thead", {}, h("tr", {}, ["Name", "Email", w.Site, "Job title", "Source", "Last synced"].map((t) => h("th", { scope: "col" }, t)))),
-              h(
-                "tbody",
-                {},
-                nodes.map((u) =>
-                  h(
-                    "tr",
-                    {},
-                    h("td", {}, h("span", { class: "name" }, `${u.firstName} ${u.lastName}`.trim() || "(no name)"), u.userType === "Guest" ? h("span", { class: "badge plain small" }, "Guest") : null),
-                    h("td", {}, u.email),
-                    h("td", {}, u.site.name),
-                    h("td", {}, u.jobTitle || h("span", { class: "muted" }, "—")),
-                    h("td", {}, u.source === "ENTRA" ? entraMark() : h("span", { class: "muted" }, "Manual")),
-                    h("td", {}, timeEl(u.lastSyncedAt)),
-                  ),
-                ),
-              ),
+              h("thead", {}, h("tr", {}, ["Name", "Email", w.Site, "Job title", "Source", "Status", "Last synced", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+              h("tbody", {}, nodes.map((u) => userRow(u))),
             )
           : h("p", { class: "empty" }, `No ${w.user} matches these filters.`),
       );

@@ -462,7 +462,7 @@ export async function loadAllSites() {
 }
 
 export const CONNECTION_FIELDS = `id scope authMode status statusMessage tenantId tenantName connectedBy connectedAt
-  syncIntervalMinutes nextSyncAt createdAt site { id name }
+  syncIntervalMinutes nextSyncAt createdAt reviewWaiting site { id name }
   configuration { configuredAt classification groupFilter selectedGroupIds userTypes matchAttribute
     mappings { value site { id name } } }`;
 
