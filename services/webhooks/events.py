@@ -6,11 +6,22 @@ Ids are the API's global ids, so a receiver can query the object back over Graph
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
-from models import ConnectionStatus, RunStatus, SyncRun, TenantConnection, WebhookEvent
+from models import (
+    ConnectionStatus,
+    ReviewItem,
+    ReviewStatus,
+    RunStatus,
+    SyncRun,
+    TenantConnection,
+    WebhookEvent,
+)
 from services.runtime import Runtime
 from services.webhooks.dispatcher import notify
+
+log = logging.getLogger("entrasync.webhooks")
 
 ATTENTION = (ConnectionStatus.NEEDS_REAUTH, ConnectionStatus.NEEDS_CONSENT)
 
@@ -88,23 +99,38 @@ async def notify_guard_tripped(rt: Runtime, run: SyncRun) -> None:
         await notify(rt, run.account_id, WebhookEvent.MASS_CHANGE_GUARD_TRIPPED, guard_data(run))
 
 
-def review_data(run: SyncRun) -> dict[str, Any]:
-    """REVIEW_QUEUE_WAITING: the run that finished, and how many review items wait."""
+def review_data(run: SyncRun, new: int = 0) -> dict[str, Any]:
+    """REVIEW_QUEUE_WAITING: the run that finished, how many review items wait, and how many of
+    them this run queued."""
     return {
         **run_data(run),
         "reviewQueue": {
             "connectionId": global_id("TenantConnection", run.connection_id),
             "waiting": run.review_waiting,
+            "new": new,
         },
     }
 
 
 async def notify_review_waiting(rt: Runtime, run: SyncRun) -> None:
-    """REVIEW_QUEUE_WAITING when a run (not a dry run) finished, succeeded or failed, with
-    review items waiting for an admin. Never raises."""
+    """REVIEW_QUEUE_WAITING when a run (not a dry run) finished, succeeded or failed, and queued
+    new review items: a scheduled sync meeting the same waiting cases again sends nothing.
+    Never raises."""
     finished = run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
-    if finished and not run.dry_run and run.review_waiting > 0:
-        await notify(rt, run.account_id, WebhookEvent.REVIEW_QUEUE_WAITING, review_data(run))
+    if not finished or run.dry_run or run.review_waiting <= 0:
+        return
+    try:
+        new = await ReviewItem.filter(
+            account_id=run.account_id,
+            connection_id=run.connection_id,
+            status=ReviewStatus.OPEN,
+            first_run_id=run.id,
+        ).count()
+    except Exception:  # a notification never fails the run
+        log.warning("sync run %s: review items not counted", run.id, exc_info=True)
+        return
+    if new:
+        await notify(rt, run.account_id, WebhookEvent.REVIEW_QUEUE_WAITING, review_data(run, new))
 
 
 async def notify_connection_status(rt: Runtime, conn: TenantConnection) -> None:

@@ -201,7 +201,12 @@ async def test_each_ambiguous_case_lands_in_the_queue(harness: Harness, mode: Mo
     assert snapshot(run)["review_waiting"] == 4  # what progress events carry (R2)
     assert run.errors == 0  # a case for review is not bad data
     [delivery] = await review_deliveries()
-    assert '"waiting":4' in delivery.body and "REVIEW_QUEUE_WAITING" in delivery.body
+    assert '"waiting":4,"new":4' in delivery.body and "REVIEW_QUEUE_WAITING" in delivery.body
+    # The same cases met again (a scheduled sync) queue nothing new: no second notification.
+    await request_full_round(w.conn.id)
+    again = await harness.run(w.conn)
+    assert again.review_waiting == 4
+    assert len(await review_deliveries()) == 1
 
 
 async def test_a_run_meeting_the_cases_again_keeps_one_item_each(harness: Harness) -> None:
