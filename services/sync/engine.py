@@ -289,6 +289,10 @@ async def _round(
             # deactivates anyone.
             _check_cancel(progress)
             await lifecycle.write_absentees(run, progress, applier.index)
+            if run.total is None:
+                # The round listed every user of the tenant: that is the total ($count, asked
+                # alongside, is best effort and may still be on its retries).
+                await progress.phase(progress.run.phase, total=run.fetched)
         if count is not None:  # a dry run: whether the guard would have stopped the real one
             await guard.record(run, count.verdict())
         # full_round always ends with a link and delta_pages raises without one.
