@@ -362,25 +362,21 @@ class GraphClient:
 
         Raises GraphNotFound if the group does not exist, and the other GraphError subtypes.
         """
-        url = self._t.url(
-            f"/groups/{segment(group_id)}/transitiveMembers", {"$select": "id", "$top": "999"}
-        )
-        ids: set[str] = set()
-        async for page in self._pages(url):
-            ids.update(i["id"] for i in _items(page) if i.get("@odata.type") == _USER_TYPE)
-        return ids
+        return await self._ids_of(f"/groups/{segment(group_id)}/transitiveMembers", _USER_TYPE)
 
     async def transitive_group_ids(self, user_id: str) -> set[str]:
         """Ids of the groups a user belongs to, nested groups included
         (`/users/{id}/transitiveMemberOf`; directory roles and administrative units are left
         out). Raises GraphNotFound if the user does not exist, and the other GraphError subtypes.
         """
-        url = self._t.url(
-            f"/users/{segment(user_id)}/transitiveMemberOf", {"$select": "id", "$top": "999"}
-        )
+        return await self._ids_of(f"/users/{segment(user_id)}/transitiveMemberOf", _GROUP_TYPE)
+
+    async def _ids_of(self, path: str, odata_type: str) -> set[str]:
+        """The ids of the `odata_type` objects a paged directory-object listing holds."""
+        url = self._t.url(path, {"$select": "id", "$top": "999"})
         ids: set[str] = set()
         async for page in self._pages(url):
-            ids.update(i["id"] for i in _items(page) if i.get("@odata.type") == _GROUP_TYPE)
+            ids.update(i["id"] for i in _items(page) if i.get("@odata.type") == odata_type)
         return ids
 
     async def transitive_user_ids_many(

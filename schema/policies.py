@@ -55,14 +55,14 @@ LifecyclePolicy = strawberry.enum(
 )
 
 
+_FIELD_NAMES = (
+    "firstName, lastName, jobTitle, phone, mobile, department, office, displayName or managerEmail."
+)
+
+
 @strawberry.type(description="One field's rule.")
 class FieldRuleEntry:
-    field: str = strawberry.field(
-        description=(
-            "firstName, lastName, jobTitle, phone, mobile, department, office, displayName or "
-            "managerEmail."
-        )
-    )
+    field: str = strawberry.field(description=_FIELD_NAMES)
     rule: FieldRule  # type: ignore[valid-type]
 
 
@@ -132,12 +132,7 @@ class SyncPolicies:
 
 @strawberry.input(description="One field's rule to set.")
 class FieldRuleInput:
-    field: str = strawberry.field(
-        description=(
-            "firstName, lastName, jobTitle, phone, mobile, department, office, displayName or "
-            "managerEmail."
-        )
-    )
+    field: str = strawberry.field(description=_FIELD_NAMES)
     rule: FieldRule  # type: ignore[valid-type]
 
 

@@ -16,10 +16,12 @@ from pydantic import SecretStr
 from api.app import create_app, server_options
 from api.runtime import open_runtime
 from api.settings import Settings
+from models import Site, TenantConnection
 from services.runtime import Runtime
 from simulator.registration import DEMO_APP, AppRegistration
 from simulator.server import Simulator, run_simulator
 from simulator.tenant import SimTenant, generate_tenant
+from tests.factories import Tenant, connect_tenant
 
 CHROMIUM = Path(os.environ.get("ENTRASYNC_CHROMIUM", "/usr/bin/chromium"))
 # The flags the machine notes ask for: no sandbox as root, no calls to Google's services.
@@ -98,3 +100,15 @@ async def console_server(settings: Settings) -> AsyncIterator[ConsoleServer]:
                 server.should_exit = True
                 await task
                 sock.close()
+
+
+async def connected_site(server: ConsoleServer, tenant: Tenant, site: Site) -> TenantConnection:
+    """A CONNECTED SITE connection of `tenant` to the simulated tenant, signed in without a
+    person (the simulator accepts the consent page by itself for this set-up only)."""
+    server.sim.state.auto_accept = True
+    try:
+        return await connect_tenant(
+            server.rt, tenant, scope="SITE", site=site, login_hint="admin@contoso.example"
+        )
+    finally:
+        server.sim.state.auto_accept = False

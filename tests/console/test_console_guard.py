@@ -20,8 +20,14 @@ from services.sync.delta import request_full_round
 from services.sync.guard import reject_run
 from services.sync.runs import SyncRunner, start_sync
 from services.wizard import ImportSettings, configure_import
-from tests.console.conftest import CHROMIUM, CHROMIUM_ARGS, ConsoleServer, require_browser
-from tests.factories import Tenant, admin_caller, connect_tenant, make_account, make_site
+from tests.console.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ConsoleServer,
+    connected_site,
+    require_browser,
+)
+from tests.factories import Tenant, admin_caller, make_account, make_site
 
 REPO = Path(__file__).parents[2]
 TIMEOUT_MS = 15_000
@@ -32,13 +38,7 @@ async def _imported_then_guests_only(server: ConsoleServer, tenant: Tenant) -> T
     """A connection that imported members and guests into one site, then was set to import guests
     only: its next sync would skip every imported member, more than half of the imported users."""
     site = await make_site(tenant.account, "Head office")
-    server.sim.state.auto_accept = True  # the sign-in of this set-up needs no person
-    try:
-        conn = await connect_tenant(
-            server.rt, tenant, scope="SITE", site=site, login_hint="admin@contoso.example"
-        )
-    finally:
-        server.sim.state.auto_accept = False
+    conn = await connected_site(server, tenant, site)
     caller = await admin_caller(tenant)
     settings = ImportSettings(user_types=("MEMBER", "GUEST"))
     conn = await configure_import(server.rt, caller, conn.id, settings)

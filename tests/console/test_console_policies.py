@@ -30,8 +30,14 @@ from models import (
     UserSource,
 )
 from services.wizard import ImportSettings, configure_import
-from tests.console.conftest import CHROMIUM, CHROMIUM_ARGS, ConsoleServer, require_browser
-from tests.factories import Tenant, admin_caller, connect_tenant, make_account, make_site, make_user
+from tests.console.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ConsoleServer,
+    connected_site,
+    require_browser,
+)
+from tests.factories import Tenant, admin_caller, make_account, make_site, make_user
 
 REPO = Path(__file__).parents[2]
 TIMEOUT_MS = 20_000
@@ -46,13 +52,7 @@ def _shots(tmp_path: Path) -> Path:
 
 async def _configured(server: ConsoleServer, tenant: Tenant, site: Site) -> TenantConnection:
     """A CONNECTED SITE connection with a saved import configuration."""
-    server.sim.state.auto_accept = True  # the sign-in of this set-up needs no person
-    try:
-        conn = await connect_tenant(
-            server.rt, tenant, scope="SITE", site=site, login_hint="admin@contoso.example"
-        )
-    finally:
-        server.sim.state.auto_accept = False
+    conn = await connected_site(server, tenant, site)
     result: TenantConnection = await configure_import(
         server.rt, await admin_caller(tenant), conn.id, ImportSettings()
     )
